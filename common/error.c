@@ -1,0 +1,83 @@
+/* error.c - program name, usage line and the one error convention:
+ * runtime failure -> "prog: context: strerror", exit 1; usage -> exit 2. */
+#include "unpipc.h"
+
+#include <stdarg.h>
+
+static const char *progname = "shmlab";
+static const char *usage_line = "";
+
+/* Remember the program name (basename of argv[0]) and its usage line, and answer
+ * -h/--help anywhere before "--" by printing the usage on stdout. */
+void prog_init(char **argv, const char *usage)
+{
+	if (argv[0] != NULL && argv[0][0] != '\0') {
+		const char *slash = strrchr(argv[0], '/');
+		progname = slash ? slash + 1 : argv[0];
+	}
+	usage_line = usage;
+	catch_signals();
+	for (int i = 1; argv[i] != NULL && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: %s %s\n", progname, usage_line);
+			exit(0);
+		}
+	}
+}
+
+const char *prog_name(void)
+{
+	return progname;
+}
+
+static void vmsg(const char *fmt, va_list ap, int errnum)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "%s: ", progname);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		n = 0;
+	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	if (errnum != 0) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, sizeof buf - len, ": %s", strerror(errnum));
+	}
+	fflush(stdout); /* keep our stdout lines before the message */
+	fprintf(stderr, "%s\n", buf);
+}
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	fprintf(stderr, "usage: %s %s\n", progname, usage_line);
+	exit(2);
+}
+
+void err_sys(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, errnum);
+	va_end(ap);
+	exit(1);
+}
+
+void err_quit(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+}

@@ -1,0 +1,41 @@
+/* name.c - the one function that builds POSIX IPC names.
+ *
+ * Every shm_open/sem_open name in shmlab is "/" PREFIX "." NAME, where PREFIX
+ * is $SHMLAB_IPC_PREFIX or "shmlab-<uid>", so two students on one server never
+ * meet each other's objects. Both parts are checked; a bad value is an error,
+ * never silently replaced. */
+#include "unpipc.h"
+
+#define PREFIX_MAX 64   /* characters in a prefix */
+#define SYSTEM_MAX 251  /* Linux: NAME_MAX (255) less glibc's "sem." for semaphores */
+
+/* Letters, digits, '.', '_', '-'; not empty, not starting with '.'. */
+static bool valid_part(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max || s[0] == '.')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789._-") == n;
+}
+
+void ipc_name(char *buf, size_t len, const char *name)
+{
+	char uid_prefix[32];
+	const char *prefix = getenv("SHMLAB_IPC_PREFIX");
+
+	if (prefix == NULL) {
+		snprintf(uid_prefix, sizeof uid_prefix, "shmlab-%ld", (long)getuid());
+		prefix = uid_prefix;
+	} else if (!valid_part(prefix, PREFIX_MAX)) {
+		usage_error("SHMLAB_IPC_PREFIX '%s' is invalid (use 1 to %d letters, digits, "
+			    "'.', '_', '-'; not starting with '.')", prefix, PREFIX_MAX);
+	}
+	if (!valid_part(name, SYSTEM_MAX))
+		usage_error("name '%s' is invalid (use letters, digits, '.', '_', '-'; "
+			    "not starting with '.')", name);
+	int n = snprintf(buf, len, "/%s.%s", prefix, name);
+	if (n < 0 || (size_t)n >= len || n > SYSTEM_MAX)
+		usage_error("name '%s' is too long: '/%s.%s' has %d characters, this system allows %d",
+			    name, prefix, name, n, len - 1 < SYSTEM_MAX ? (int)len - 1 : SYSTEM_MAX);
+}

@@ -1,0 +1,108 @@
+/*
+ * unpipc.h - the one wrapper module every shmlab lab is built on.
+ *
+ * Wrappers are the call's name capitalised (Fork, Mmap, Sem_open...). They take
+ * the same arguments as the call they wrap and, on failure, print
+ *     prog: call context: strerror(errno)
+ * on stderr and exit 1, so a lab's main() reads as a plain list of IPC calls.
+ *
+ * Exit codes everywhere: 0 success, 1 runtime failure, 2 usage error.
+ * Named objects: ipc_name() builds every POSIX name; create with O_CREAT|O_EXCL
+ * and FILE_MODE (0600).  Cleanup: register what must go with at_exit_*(); it
+ * is removed on exit(), on err_*() and on SIGINT/SIGTERM/SIGHUP.
+ */
+#ifndef SHMLAB_UNPIPC_H
+#define SHMLAB_UNPIPC_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILE_MODE (S_IRUSR | S_IWUSR) /* 0600: objects are private to their owner */
+
+/* ---- program name, usage and errors (error.c) ---- */
+void prog_init(char **argv, const char *usage); /* call first: -h/--help, signals */
+const char *prog_name(void);
+_Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, exit 2 */
+_Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
+_Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
+void err_msg(const char *fmt, ...);                /* "prog: msg", carry on */
+
+/* ---- strict numbers from argv (args.c) ---- */
+long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
+
+/* ---- the counter labs (counter.c) ---- */
+#define PARENT 0
+#define CHILD 1
+
+/* The options shared by the counter labs: [-q] [-y] [-v] [-f PATH] [--dev-zero] NLOOP.
+ * `extra` lists which of v, f, z (--dev-zero) this lab accepts besides -q and -y. */
+struct counter_opts {
+	long nloop;        /* increments per process, >= 1 */
+	bool quiet;        /* -q: no per-step lines */
+	bool yield;        /* -y: sched_yield() between load and store */
+	bool verbose;      /* -v: record and print a trace of loads and stores */
+	bool dev_zero;     /* --dev-zero: map /dev/zero instead of MAP_ANONYMOUS */
+	const char *path;  /* -f PATH: backing file the user keeps; NULL: private temp file */
+};
+void parse_counter_args(int argc, char **argv, const char *extra, struct counter_opts *o);
+void counter_step(const struct counter_opts *o, int me, long value); /* between load and store */
+void print_result(const struct counter_opts *o, long counter); /* "result: counter=X expected=E lost=L" */
+
+/* ---- POSIX IPC names (name.c) ---- */
+#define IPC_NAME_MAX 252 /* room for the longest name the system takes, plus NUL */
+void ipc_name(char *buf, size_t len, const char *name); /* "/" prefix "." name */
+
+/* ---- cleanup on every exit path (cleanup.c) ---- */
+void at_exit_unlink(const char *path);     /* remove a file */
+void at_exit_shm_unlink(const char *name); /* shm_unlink a POSIX shm name */
+void at_exit_sem_unlink(const char *name); /* sem_unlink a POSIX semaphore name */
+void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this child */
+void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
+void catch_signals(void);                  /* done by prog_init() */
+
+/* ---- processes (wrap.c) ---- */
+pid_t Fork(void);
+void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
+void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
+
+/* ---- files and mappings (wrap.c) ---- */
+int Open(const char *path, int oflag, mode_t mode);
+void Close(int fd);
+void Ftruncate(int fd, off_t length);
+void Fstat(int fd, struct stat *st);
+void *Mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+void Munmap(void *addr, size_t len);
+int make_temp_file(const char *tag); /* private 0600 temp file in $TMPDIR, removed at exit */
+int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file, sized */
+
+/* ---- POSIX shared memory and semaphores (wrap.c) ---- */
+int Shm_open(const char *name, int oflag, mode_t mode);
+void Shm_unlink(const char *name);
+sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
+void Sem_close(sem_t *sem);
+void Sem_unlink(const char *name);
+void Sem_init(sem_t *sem, int pshared, unsigned int value);
+void Sem_destroy(sem_t *sem);
+void Sem_wait(sem_t *sem);  /* retries on EINTR */
+void Sem_post(sem_t *sem);
+
+/* ---- named shared memory by the labs that meet by name (07, 08) ---- */
+
+/* ---- the shared-memory copiers (09, 10) ---- */
+
+#endif

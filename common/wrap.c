@@ -1,0 +1,184 @@
+/* wrap.c - Stevens-style wrappers: same arguments as the call, exit 1 with
+ * "prog: call argument: strerror" on failure. */
+#include "unpipc.h"
+
+#include <sched.h>
+
+pid_t Fork(void)
+{
+	fflush(NULL); /* nothing buffered is written twice */
+	pid_t pid = fork();
+	if (pid == -1)
+		err_sys("fork");
+	return pid;
+}
+
+static long ms_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Two processes meet here before their loops, so that they really count at
+ * the same time instead of one finishing before the other starts.
+ *  1. arrive: each raises its own flag (no read-modify-write needed) and
+ *     yields until the other's is up; a peer that never comes is an error.
+ *  2. rally: they pass a token back and forth without yielding. That is quick
+ *     only while both run at once on two CPUs, and a busy CPU beside an idle
+ *     one makes the scheduler move one of them there. On one CPU it cannot
+ *     finish: after 200 ms each goes on alone. */
+#define GATE_ROUNDS 200
+void gate_wait(volatile int gate[2], int me)
+{
+	struct timespec start;
+	int other = 1 - me;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	gate[me] = 1;
+	while (!gate[other]) {
+		sched_yield();
+		if (ms_since(&start) > 10000)
+			err_quit("the other process never reached the start gate");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int round = 1; round <= GATE_ROUNDS; round++) {
+		/* the parent moves when the flags are equal, the child when the parent leads */
+		for (unsigned spins = 1; gate[PARENT] - gate[CHILD] != me; spins++)
+			if (spins % 4096 == 0 && ms_since(&start) > 200)
+				return;
+		gate[me]++;
+	}
+}
+
+int Open(const char *path, int oflag, mode_t mode)
+{
+	int fd = open(path, oflag, mode);
+	if (fd == -1)
+		err_sys("open %s", path);
+	return fd;
+}
+
+void Close(int fd)
+{
+	if (close(fd) == -1)
+		err_sys("close");
+}
+
+void Ftruncate(int fd, off_t length)
+{
+	if (ftruncate(fd, length) == -1)
+		err_sys("ftruncate to %jd bytes", (intmax_t)length);
+}
+
+void Fstat(int fd, struct stat *st)
+{
+	if (fstat(fd, st) == -1)
+		err_sys("fstat");
+}
+
+void *Mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+{
+	void *p = mmap(addr, len, prot, flags, fd, offset);
+	if (p == MAP_FAILED)
+		err_sys("mmap %zu bytes", len);
+	return p;
+}
+
+void Munmap(void *addr, size_t len)
+{
+	if (munmap(addr, len) == -1)
+		err_sys("munmap");
+}
+
+/* A private (0600) file in $TMPDIR (default /tmp), removed on every exit path. */
+int make_temp_file(const char *tag)
+{
+	char path[PATH_MAX];
+	const char *dir = getenv("TMPDIR");
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	int n = snprintf(path, sizeof path, "%s/shmlab-%s.XXXXXX", dir, tag);
+	if (n < 0 || (size_t)n >= sizeof path)
+		err_quit("TMPDIR is too long");
+	int fd = mkstemp(path);
+	if (fd == -1)
+		err_sys("mkstemp %s", path);
+	at_exit_unlink(path);
+	return fd;
+}
+
+/* The file behind a MAP_SHARED mapping: the user's PATH (overwritten, and left
+ * in place as asked) or a private temp file; either way zero-filled to size. */
+int open_backing_file(const char *path, size_t size)
+{
+	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file("counter");
+	Ftruncate(fd, 0);
+	Ftruncate(fd, (off_t)size);
+	return fd;
+}
+
+int Shm_open(const char *name, int oflag, mode_t mode)
+{
+	int fd = shm_open(name, oflag, mode);
+	if (fd == -1)
+		err_sys("shm_open %s", name);
+	return fd;
+}
+
+void Shm_unlink(const char *name)
+{
+	if (shm_unlink(name) == -1)
+		err_sys("shm_unlink %s", name);
+	at_exit_forget(name);
+}
+
+sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value)
+{
+	sem_t *sem = sem_open(name, oflag, mode, value);
+	if (sem == SEM_FAILED)
+		err_sys("sem_open %s", name);
+	return sem;
+}
+
+void Sem_close(sem_t *sem)
+{
+	if (sem_close(sem) == -1)
+		err_sys("sem_close");
+}
+
+void Sem_unlink(const char *name)
+{
+	if (sem_unlink(name) == -1)
+		err_sys("sem_unlink %s", name);
+	at_exit_forget(name);
+}
+
+void Sem_init(sem_t *sem, int pshared, unsigned int value)
+{
+	if (sem_init(sem, pshared, value) == -1)
+		err_sys("sem_init");
+}
+
+void Sem_destroy(sem_t *sem)
+{
+	if (sem_destroy(sem) == -1)
+		err_sys("sem_destroy");
+}
+
+/* A signal that does not stop the program (SIGCONT after Ctrl-Z, a debugger)
+ * may interrupt the wait: wait again. SIGINT/SIGTERM never return here. */
+void Sem_wait(sem_t *sem)
+{
+	while (sem_wait(sem) == -1) {
+		if (errno != EINTR)
+			err_sys("sem_wait");
+	}
+}
+
+void Sem_post(sem_t *sem)
+{
+	if (sem_post(sem) == -1)
+		err_sys("sem_post");
+}

@@ -1,0 +1,76 @@
+# Shared set-up for every shmlab test file: load the standard bats helper
+# libraries, give each test its own IPC prefix and temp dir, and check after
+# each test that nothing was left behind.
+# shellcheck shell=bash
+
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+BIN=${SHMLAB_BIN:-bin}
+[[ $BIN == /* ]] || BIN="$BATS_TEST_DIRNAME/../$BIN"
+
+# Under the sanitizers everything is slower: tests scale their loop counts by this.
+if [ -n "${SHMLAB_SANITIZED:-}" ]; then SLOW=10; else SLOW=1; fi
+
+shmlab_setup() {
+	# A prefix no other test (or student) uses, so a leftover is ours to see.
+	export SHMLAB_IPC_PREFIX="shmlabtest-$$-${BATS_TEST_NUMBER}-$RANDOM"
+	export TMPDIR="$BATS_TEST_TMPDIR"
+}
+
+# Nothing under this test's prefix in /dev/shm (shm objects and named
+# semaphores alike) and no temp file left by a lab.
+assert_nothing_left() {
+	local left
+	left=$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -printf '%f ')
+	[ -z "$left" ] || fail "left in /dev/shm: $left"
+	left=$(find "$TMPDIR" -maxdepth 1 -name 'shmlab-*' -printf '%f ')
+	[ -z "$left" ] || fail "temp files left: $left"
+}
+
+shmlab_teardown() {
+	assert_nothing_left
+}
+
+setup() { shmlab_setup; }
+teardown() { shmlab_teardown; }
+
+# A usage error: exit 2, the message and the usage line on stderr, nothing on stdout.
+assert_usage_error() {
+	local pattern=$1
+	assert_failure 2
+	assert_output --partial "$pattern"
+	assert_output --partial "usage: "
+}
+
+# Start a lab in the background, let it get going, send it a signal, and check
+# it died of it (status 128+sig) within a few seconds, leaving nothing behind.
+# Usage: interrupt_midrun SIGNAL DELAY command args...
+interrupt_midrun() {
+	local sig=$1 delay=$2
+	shift 2
+	"$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	sleep "$delay"
+	kill -0 "$pid" 2>/dev/null || fail "'$*' ended before it could be interrupted"
+	kill -s "$sig" "$pid"
+	local status=0 i
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "'$*' still running 5 s after SIG$sig"; }
+	wait "$pid" || status=$?
+	[ "$status" -ne 0 ] || fail "'$*' exited 0 after SIG$sig"
+	# its children must stop too, not run on without a parent
+	for i in $(seq 30); do
+		pgrep -f -- "$1" >/dev/null || break
+		sleep 0.1
+	done
+	if pgrep -f -- "$1" >/dev/null; then
+		pkill -9 -f -- "$1"
+		fail "a process of '$1' was still running 3 s after SIG$sig"
+	fi
+	assert_nothing_left
+}
