@@ -104,7 +104,7 @@ int make_temp_file(const char *tag)
 		err_quit("TMPDIR is too long");
 	int fd = mkstemp(path);
 	if (fd == -1)
-		err_sys("mkstemp %s", path);
+		err_sys("mkstemp %s/shmlab-%s.XXXXXX", dir, tag); /* path was overwritten */
 	at_exit_unlink(path);
 	return fd;
 }

@@ -74,3 +74,34 @@ interrupt_midrun() {
 	fi
 	assert_nothing_left
 }
+
+# The lost=L of a counter lab's result line (its last line).
+lost_of() {
+	sed -n 's/^result: counter=[0-9-]* expected=[0-9]* lost=\([0-9-]*\)$/\1/p' <<<"$1"
+}
+
+# Run a counter lab RUNS times; fail unless every run ends with lost=0.
+assert_never_loses() {
+	local runs=$1 i out
+	shift
+	for ((i = 1; i <= runs; i++)); do
+		out=$("$@") || fail "run $i of '$*' failed (exit $?)"
+		[ "$(lost_of "$out")" = 0 ] ||
+			fail "run $i of '$*' lost updates: $(tail -n 1 <<<"$out")"
+	done
+}
+
+# Run a counter lab RUNS times; fail unless at least WANT runs lost updates.
+assert_loses_in() {
+	local want=$1 runs=$2 i out lost hits=0 seen=()
+	shift 2
+	for ((i = 1; i <= runs; i++)); do
+		out=$("$@") || fail "run $i of '$*' failed (exit $?)"
+		lost=$(lost_of "$out")
+		[ -n "$lost" ] || fail "run $i of '$*' printed no result line"
+		seen+=("$lost")
+		[ "$lost" -gt 0 ] && hits=$((hits + 1))
+	done
+	[ "$hits" -ge "$want" ] ||
+		fail "'$*' lost updates in only $hits of $runs runs (want >= $want); lost: ${seen[*]}"
+}
