@@ -8,7 +8,9 @@
  * the bad value. */
 long parse_count(const char *s, const char *what, long min, long max)
 {
-	if (s == NULL || *s == '\0')
+	if (s == NULL)
+		s = "";
+	if (*s == '\0')
 		usage_error("%s is empty (want a number from %ld to %ld)", what, min, max);
 	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
 		usage_error("%s '%s' is not a number", what, s);

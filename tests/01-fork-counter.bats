@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # 01-fork-counter: each process counts its own copy of the counter.
 
+# shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
 
 @test "01: each process counts 0..NLOOP-1 on its own copy" {

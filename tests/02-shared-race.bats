@@ -29,8 +29,8 @@ load helper
 }
 
 @test "02: -v traces every load in time order and marks lost updates" {
-	local runs=0 marked=0
-	for runs in 1 2 3 4 5; do
+	local marked=0
+	for _ in 1 2 3 4 5; do
 		run -0 "$BIN/02-shared-race" -y -v 8
 		# 16 loads, a header, a summary, the result
 		assert_equal "$(grep -cE '^trace: +[0-9]+  (parent|child) +[0-9]+ -> [0-9]+' <<<"$output")" 16

@@ -2,6 +2,7 @@
 # The wrapper module, seen through the labs that use it: strict numbers, the
 # IPC name rule and its prefix, the error convention.
 
+# shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
 
 counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-shm 05-anonymous-shm)
@@ -29,7 +30,8 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 
 @test "common: the default prefix is shmlab-<uid>" {
 	unset SHMLAB_IPC_PREFIX
-	local sem="/dev/shm/sem.shmlab-$(id -u).03-mutex"
+	local sem
+	sem="/dev/shm/sem.shmlab-$(id -u).03-mutex"
 	[ ! -e "$sem" ] || skip "$sem exists already (a 03 is running)"
 	"$BIN/03-named-semaphore" -qy 100000000 &
 	pid=$!

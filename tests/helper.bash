@@ -11,6 +11,7 @@ BIN=${SHMLAB_BIN:-bin}
 [[ $BIN == /* ]] || BIN="$BATS_TEST_DIRNAME/../$BIN"
 
 # Under the sanitizers everything is slower: tests scale their loop counts by this.
+# shellcheck disable=SC2034 # used by the test files
 if [ -n "${SHMLAB_SANITIZED:-}" ]; then SLOW=10; else SLOW=1; fi
 
 shmlab_setup() {
