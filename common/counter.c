@@ -56,7 +56,10 @@ void parse_counter_args(int argc, char **argv, const char *extra, struct counter
 	}
 	if (nloop == NULL)
 		usage_error("missing NLOOP");
-	o->nloop = parse_count(nloop, "NLOOP", 1, o->verbose ? TRACE_MAX : NLOOP_MAX);
+	if (o->verbose)
+		o->nloop = parse_count(nloop, "NLOOP (with -v)", 1, TRACE_MAX);
+	else
+		o->nloop = parse_count(nloop, "NLOOP", 1, NLOOP_MAX);
 	setvbuf(stdout, NULL, _IONBF, 0); /* whole lines, in the order they happen */
 	if (o->verbose) {
 		trace = Mmap(NULL, sizeof *trace, PROT_READ | PROT_WRITE,

@@ -39,8 +39,7 @@ load helper
 	sleep 0.2
 	run find /dev/shm -name "*${SHMLAB_IPC_PREFIX}*"
 	kill -0 "$pid" || fail "01 ended too early to look"
-	kill "$pid"
-	wait "$pid" || true
+	stop_bg "$pid"
 	assert_output ""
 }
 

@@ -54,22 +54,20 @@ load helper
 @test "03: the semaphore's name exists while it runs, and only then" {
 	"$BIN/03-named-semaphore" -qy 100000000 &
 	pid=$!
-	for _ in $(seq 50); do
-		[ -e "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex" ] && break
-		sleep 0.1
-	done
-	assert_file_exists "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex"
+	sem=$(wait_for_ipc 03-mutex)
+	mode=$(stat -c %a "$sem" 2>/dev/null || true)
+	stop_bg "$pid"
+	[ -n "$sem" ] || fail "no semaphore named $SHMLAB_IPC_PREFIX.03-mutex appeared"
 	# 0600: nobody else may open it
-	assert_file_permission 600 "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex"
-	kill "$pid"
-	wait "$pid" || true
-	assert_file_not_exists "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex"
+	assert_equal "$mode" 600
+	assert_file_not_exists "$sem"
 }
 
 @test "03: a leftover name with ours makes it fail, not share it" {
-	touch "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex"
+	# the file glibc (sem.NAME) or musl (NAME) would use for the semaphore
+	touch "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex" "/dev/shm/$SHMLAB_IPC_PREFIX.03-mutex"
 	run -1 "$BIN/03-named-semaphore" -q 10
-	rm -f "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex"
+	rm -f "/dev/shm/sem.$SHMLAB_IPC_PREFIX.03-mutex" "/dev/shm/$SHMLAB_IPC_PREFIX.03-mutex"
 	assert_output "03-named-semaphore: sem_open /$SHMLAB_IPC_PREFIX.03-mutex: File exists"
 }
 

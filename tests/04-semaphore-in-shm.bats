@@ -56,7 +56,6 @@ load helper
 	pid=$!
 	sleep 0.5
 	run find /dev/shm -name "*$SHMLAB_IPC_PREFIX*"
-	kill "$pid"
-	wait "$pid" || true
+	stop_bg "$pid"
 	assert_output ""
 }

@@ -60,12 +60,11 @@ load helper
 	"$BIN/05-anonymous-shm" -qy 100000000 &
 	pid=$!
 	sleep 0.5
-	run ls -A "$TMPDIR"
-	assert_output ""
+	files=$(ls -A "$TMPDIR")
 	run find /dev/shm -name "*$SHMLAB_IPC_PREFIX*"
+	stop_bg "$pid"
 	assert_output ""
-	kill "$pid"
-	wait "$pid" || true
+	assert_equal "$files" ""
 }
 
 @test "05: -f is not an option here" {

@@ -29,20 +29,14 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 }
 
 @test "common: the default prefix is shmlab-<uid>" {
-	unset SHMLAB_IPC_PREFIX
-	local sem
-	sem="/dev/shm/sem.shmlab-$(id -u).03-mutex"
-	[ ! -e "$sem" ] || skip "$sem exists already (a 03 is running)"
-	"$BIN/03-named-semaphore" -qy 100000000 &
+	local mine
+	mine="shmlab-$(id -u)"
+	[ -z "$(find /dev/shm -name "*$mine.03-mutex")" ] || skip "a 03 of $mine is running"
+	env -u SHMLAB_IPC_PREFIX "$BIN/03-named-semaphore" -qy 100000000 &
 	pid=$!
-	for _ in $(seq 50); do
-		[ -e "$sem" ] && break
-		sleep 0.1
-	done
-	run test -e "$sem"
-	kill "$pid"
-	wait "$pid" || true
-	assert_success
+	sem=$(SHMLAB_IPC_PREFIX=$mine wait_for_ipc 03-mutex)
+	stop_bg "$pid"
+	[ -n "$sem" ] || fail "no /dev/shm entry for $mine.03-mutex appeared"
 	assert_file_not_exists "$sem"
 }
 
@@ -50,14 +44,9 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 	export SHMLAB_IPC_PREFIX="my_Prefix-2.x"
 	"$BIN/03-named-semaphore" -qy 100000000 &
 	pid=$!
-	for _ in $(seq 50); do
-		[ -e "/dev/shm/sem.my_Prefix-2.x.03-mutex" ] && break
-		sleep 0.1
-	done
-	run test -e "/dev/shm/sem.my_Prefix-2.x.03-mutex"
-	kill "$pid"
-	wait "$pid" || true
-	assert_success
+	sem=$(wait_for_ipc 03-mutex)
+	stop_bg "$pid"
+	[ -n "$sem" ] || fail "no /dev/shm entry for my_Prefix-2.x.03-mutex appeared"
 }
 
 @test "common: a bad SHMLAB_IPC_PREFIX is an error, never silently replaced" {

@@ -106,3 +106,21 @@ assert_loses_in() {
 	[ "$hits" -ge "$want" ] ||
 		fail "'$*' lost updates in only $hits of $runs runs (want >= $want); lost: ${seen[*]}"
 }
+
+# The /dev/shm path of a POSIX object of ours, polled for up to 5 s: semaphores
+# are sem.NAME on glibc and plain NAME on musl. Prints nothing if none appears.
+wait_for_ipc() {
+	local name=$1 i p
+	for ((i = 0; i < 50; i++)); do
+		for p in "/dev/shm/sem.$SHMLAB_IPC_PREFIX.$name" "/dev/shm/$SHMLAB_IPC_PREFIX.$name"; do
+			[ -e "$p" ] && { echo "$p"; return 0; }
+		done
+		sleep 0.1
+	done
+}
+
+# Stop a background lab started by a test, whatever the test found.
+stop_bg() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}

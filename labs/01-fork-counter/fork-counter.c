@@ -47,11 +47,11 @@ int main(int argc, char **argv)
 
 	prog_init(argv, "[-q] [-y] NLOOP");
 	parse_counter_args(argc, argv, "", &o);
-	setvbuf(stdout, NULL, _IONBF, 0); /* whole lines, in the order they happen */
 
 	ipc_name(name, sizeof name, "01-mutex");
 	sem_t *mutex = Sem_open(name, O_CREAT | O_EXCL, FILE_MODE, 1);
-	Sem_unlink(name); /* the name goes now; the semaphore lives while open */
+	at_exit_sem_unlink(name); /* until the next line, a signal must not leak it */
+	Sem_unlink(name);         /* the name goes now; the semaphore lives while open */
 
 	pid_t pid = Fork();
 	if (pid == 0) {
