@@ -55,8 +55,48 @@ check:
 	SHMLAB_BIN=build/san/bin SHMLAB_SANITIZED=1 tests/run
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--std=c11 --inline-suppr -Icommon -D_POSIX_C_SOURCE=200809L common labs tests
-	shellcheck -x tests/run tests/*.sh .ci/run
+	shellcheck -x tests/run tests/*.sh labs/tools/*.sh .ci/run
 	shellcheck -x -s bash tests/*.bats tests/*.bash
 
 clean:
 	rm -rf $(BIN) $(BUILD)
+
+# The instructor's kit (labs/tools/):
+#   make race [LAB=02] [N=20] [ARGS="-q 1000000"]  lost updates over N runs, in one line
+#   make timeline [ARGS="-y -v 8"]   lab 02's trace drawn as $(BUILD)/timeline.svg
+#   make diff A=02 B=03              what lab B changes in lab A, as diff -u
+#   make clean-ipc [DRY=1]           remove (DRY=1: list) your leftover shmlab objects
+.PHONY: race timeline diff clean-ipc
+all: $(BIN)/timeline
+
+$(BIN)/timeline: labs/tools/timeline.c common/unpipc.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+race: $(filter $(BIN)/$(or $(LAB),02)-%,$(PROGS))
+	@labs/tools/race-stats.sh -b $(BIN) -n $(or $(N),20) $(or $(LAB),02) $(or $(ARGS),-q 1000000)
+
+timeline: $(BIN)/02-shared-race $(BIN)/timeline
+	@mkdir -p $(BUILD)
+	$(BIN)/02-shared-race $(or $(ARGS),-y -v 8) >$(BUILD)/timeline.trace
+	$(BIN)/timeline <$(BUILD)/timeline.trace >$(BUILD)/timeline.svg
+	@echo "wrote $(BUILD)/timeline.svg"
+
+diff:
+	@labs/tools/lab-diff.sh "$(A)" "$(B)"
+
+clean-ipc:
+	@labs/tools/clean-ipc.sh $(if $(DRY),-n)
+
+# The benchmark of lab 11: the four copies, 256 MiB and 1 GiB, the chunk and
+# slot sweep, and the round-trip latency, as Markdown and SVG in $(BUILD)/bench/.
+# A few minutes; the figures mean something only on an otherwise idle machine.
+.PHONY: bench
+bench: all
+	@mkdir -p $(BUILD)/bench
+	$(BIN)/11-copy-bench -n 256 --svg $(BUILD)/bench/bench-copy.svg >$(BUILD)/bench/bench.md
+	$(BIN)/11-copy-bench -n 1024 -r 3 --svg $(BUILD)/bench/bench-copy-1g.svg >>$(BUILD)/bench/bench.md
+	$(BIN)/11-copy-bench --sweep -n 64 -r 3 >>$(BUILD)/bench/bench.md
+	$(BIN)/11-copy-bench --latency --svg $(BUILD)/bench/bench-latency.svg >>$(BUILD)/bench/bench.md
+	@cat $(BUILD)/bench/bench.md
+	@echo "wrote $(BUILD)/bench/bench.md and $(BUILD)/bench/*.svg"

@@ -26,3 +26,11 @@ step "05 anonymous-shm: no file at all, MAP_SHARED|MAP_ANONYMOUS" \
 	"$BIN/05-anonymous-shm" -q 1000000
 step "05 anonymous-shm: the older way, a mapping of /dev/zero" \
 	"$BIN/05-anonymous-shm" --dev-zero -q 1000000
+step "12 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
+	"$BIN/12-robust-lock" -t 1
+step "13 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
+	"$BIN/13-atomic-counter" -q 1000000
+step "13 atomic-counter: five ways to count, timed" \
+	"$BIN/13-atomic-counter" --compare 100000
+step "race statistics: 02 over 10 runs" \
+	labs/tools/race-stats.sh -b "$BIN" -n 10 02 -q 1000000

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# race-stats.sh - run a counter lab RUNS times and sum up the lost updates in one line.
+#
+#   labs/tools/race-stats.sh [-n RUNS] [-b BINDIR] LAB [ARGS...]
+#
+# LAB is a lab number (02) or name (02-shared-race); ARGS are the lab's own
+# arguments (default: -q 1000000). Every run must succeed and end with the
+# counter labs' "result: counter=C expected=E lost=L" line. Prints, e.g.
+#
+#   02-shared-race -q 1000000: 20 of 20 runs lost updates; lost min 412 median 80213 max 901223
+#
+# The median of an even number of runs is the mean of the middle two, rounded down.
+# BINDIR defaults to $SHMLAB_BIN, else bin. `make race LAB=02 N=20 ARGS="-q 1000000"`
+# runs this.
+set -uo pipefail
+
+me=race-stats
+usage="usage: $me [-n RUNS] [-b BINDIR] LAB [ARGS...]"
+runs=20
+bindir=${SHMLAB_BIN:-bin}
+
+die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) echo "$usage"; exit 0 ;;
+	-n) [ $# -ge 2 ] || die_usage "option -n needs a number"; runs=$2; shift 2 ;;
+	-b) [ $# -ge 2 ] || die_usage "option -b needs a directory"; bindir=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) die_usage "unknown option '$1'" ;;
+	*) break ;;
+	esac
+done
+[[ $runs =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "RUNS '$runs' is not a number from 1 to 9999"
+[ $# -ge 1 ] || die_usage "missing LAB"
+lab=$1
+shift
+[ $# -gt 0 ] || set -- -q 1000000
+
+# 2 or 02 or 02-shared-race -> the program bin/02-shared-race
+case $lab in
+[0-9]) lab=0$lab ;;
+esac
+progs=()
+for p in "$bindir/$lab" "$bindir/$lab"-*; do
+	[ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
+done
+if [ ${#progs[@]} -ne 1 ]; then
+	have=$(find "$bindir" -maxdepth 1 -name '[0-9][0-9]-*' -printf '%f\n' 2>/dev/null | sort | paste -sd ' ' -)
+	printf '%s: no lab %s in %s (labs there: %s); run make first?\n' "$me" "$lab" "$bindir" "${have:-none}" >&2
+	exit 2
+fi
+prog=${progs[0]}
+name=${prog##*/}
+
+losts=()
+for ((i = 1; i <= runs; i++)); do
+	status=0
+	out=$("$prog" "$@" </dev/null 2>&1) || status=$?
+	if [ "$status" -ne 0 ]; then
+		printf '%s: run %d of %s %s failed (exit %d):\n' "$me" "$i" "$name" "$*" "$status" >&2
+		tail -n 5 <<<"$out" >&2
+		exit 1
+	fi
+	lost=$(sed -n 's/^result: counter=-\{0,1\}[0-9]* expected=[0-9]* lost=\(-\{0,1\}[0-9]*\)$/\1/p' <<<"$out" | tail -n 1)
+	if [ -z "$lost" ]; then
+		printf '%s: run %d of %s %s printed no "result: ... lost=N" line\n' "$me" "$i" "$name" "$*" >&2
+		exit 1
+	fi
+	losts+=("$lost")
+done
+
+mapfile -t sorted < <(printf '%s\n' "${losts[@]}" | sort -n)
+hits=0
+for l in "${sorted[@]}"; do
+	[ "$l" -ne 0 ] && hits=$((hits + 1))
+done
+mid=$((runs / 2))
+if ((runs % 2)); then
+	median=${sorted[mid]}
+else
+	median=$(((sorted[mid - 1] + sorted[mid]) / 2))
+fi
+printf '%s %s: %d of %d runs lost updates; lost min %s median %s max %s\n' \
+	"$name" "$*" "$hits" "$runs" "${sorted[0]}" "$median" "${sorted[runs - 1]}"

@@ -1,0 +1,231 @@
+/*
+ * timeline - draw lab 02's trace as an SVG picture of the race.
+ *
+ * Reads the "trace:" lines that `02-shared-race -v` prints (any other line is
+ * ignored, except "result:", which becomes the caption) and writes an SVG on
+ * stdout: one lane per process, one mark per traced increment ("load -> store",
+ * left to right in time order), the increments marked LOST filled in red with
+ * a dashed line to the other process's load of the same value.
+ *
+ * The picture carries its own background, light or dark as the viewer
+ * prefers, so it reads on light and dark pages alike.
+ *
+ *   $ bin/02-shared-race -y -v 8 | bin/timeline > build/timeline.svg
+ *   $ make timeline             (the same, from a fresh run)
+ */
+#include "unpipc.h"
+
+#define WHO_MAX 8            /* lanes */
+#define EVENTS_MAX 1000000L  /* trace lines */
+
+struct event {
+	long ns;      /* since the first load */
+	int lane;     /* index into who[] */
+	long load;    /* value loaded; the store wrote load+1 */
+	bool lost;    /* marked "<- LOST" */
+	long partner; /* the other process's load of the same value, or -1 */
+};
+
+static char who[WHO_MAX][32];
+static int nwho;
+static struct event *ev;
+static long nev;
+
+static const char *lane_fill[WHO_MAX] = {
+	"#3b82c4", "#2a9d6f", "#8e6cc2", "#c28a1e", "#3aa0b0", "#b0508a", "#6b8e23", "#7a7a7a"};
+
+/* Print s with the five XML specials escaped. */
+static void put_xml(const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", stdout); break;
+		case '<': fputs("&lt;", stdout); break;
+		case '>': fputs("&gt;", stdout); break;
+		case '"': fputs("&quot;", stdout); break;
+		case '\'': fputs("&apos;", stdout); break;
+		default:
+			if ((unsigned char)*s >= ' ')
+				putchar(*s);
+		}
+	}
+}
+
+static int lane_of(const char *name, bool add)
+{
+	for (int i = 0; i < nwho; i++)
+		if (strcmp(who[i], name) == 0)
+			return i;
+	if (!add)
+		return -1;
+	if (nwho == WHO_MAX)
+		err_quit("more than %d processes in the trace", WHO_MAX);
+	snprintf(who[nwho], sizeof who[nwho], "%s", name);
+	return nwho++;
+}
+
+/* One "trace: NS WHO LOAD -> STORE [<- LOST: OTHER loaded V too]" line. */
+static void add_event(const char *line)
+{
+	long ns, load, store, value;
+	char name[32], other[32];
+
+	if (sscanf(line, "trace: %ld %31s %ld -> %ld", &ns, name, &load, &store) != 4)
+		return; /* the header and the summary line */
+	if (store != load + 1)
+		err_quit("bad trace line (store is not load+1): %s", line);
+	if (nev == EVENTS_MAX)
+		err_quit("more than %ld trace lines", EVENTS_MAX);
+	if (nev % 1024 == 0) {
+		struct event *more = realloc(ev, (size_t)(nev + 1024) * sizeof *ev);
+		if (more == NULL)
+			err_sys("realloc");
+		ev = more;
+	}
+	struct event *e = &ev[nev];
+	*e = (struct event){ns, lane_of(name, true), load, false, -1};
+	const char *mark = strstr(line, "<- LOST:");
+	if (mark != NULL) {
+		e->lost = true;
+		int lane;
+		if (sscanf(mark, "<- LOST: %31s loaded %ld", other, &value) == 2 &&
+		    (lane = lane_of(other, false)) >= 0) {
+			for (long k = nev - 1; k >= 0 && e->partner < 0; k--)
+				if (ev[k].lane == lane && ev[k].load == value)
+					e->partner = k;
+		}
+	}
+	nev++;
+}
+
+static void draw(const char *title, const char *result)
+{
+	/* geometry: one column per increment; marks get labels when there is room */
+	const double left = 96, top = 78, lane_h = 64, mark_h = 30;
+	double col = nev <= 40 ? 56 : 2240.0 / (double)nev;
+	if (col < 3)
+		col = 3;
+	const bool labels = col >= 40;
+	const double plot_w = col * (double)nev;
+	const double w = left + plot_w + 32, h = top + lane_h * nwho + 96;
+	long nlost = 0;
+	for (long i = 0; i < nev; i++)
+		nlost += ev[i].lost;
+
+	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	printf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+	       "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"13\">\n", w, h, w, h);
+	printf("<title>");
+	put_xml(title);
+	printf("</title>\n<style>\n"
+	       ".bg{fill:#ffffff;stroke:#d0d7de}.fg{fill:#1f2328}.dim{fill:#59636e}"
+	       ".band{fill:#eef1f4}.axis{stroke:#59636e}.on{fill:#ffffff}"
+	       ".lost rect{fill:#d62f2f;stroke:#7a0e0e;stroke-width:2}.lostfg{fill:#c01f1f}"
+	       ".link{stroke:#d62f2f;stroke-width:1.5;stroke-dasharray:4 3;fill:none}\n"
+	       "@media (prefers-color-scheme: dark){.bg{fill:#0d1117;stroke:#3d444d}"
+	       ".fg{fill:#e6edf3}.dim{fill:#9198a1}.band{fill:#161b22}.axis{stroke:#9198a1}"
+	       ".lost rect{fill:#e5534b;stroke:#ffb3ad}.lostfg{fill:#ff7b72}.link{stroke:#ff7b72}}\n"
+	       "</style>\n");
+	printf("<rect class=\"bg\" x=\"0.5\" y=\"0.5\" width=\"%.0f\" height=\"%.0f\" rx=\"8\"/>\n",
+	       w - 1, h - 1);
+	printf("<text class=\"fg\" x=\"16\" y=\"28\" font-size=\"16\" font-weight=\"bold\">");
+	put_xml(title);
+	printf("</text>\n<text class=\"dim\" x=\"16\" y=\"50\">%ld increments traced, %ld marked "
+	       "LOST: loaded a value the other process had loaded too, so one store "
+	       "overwrote the other</text>\n", nev, nlost);
+
+	for (int l = 0; l < nwho; l++) {
+		double y = top + lane_h * l;
+		printf("<rect class=\"band\" x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>\n",
+		       left - 8, y + 4, plot_w + 16, lane_h - 8);
+		printf("<text class=\"fg\" x=\"16\" y=\"%.0f\" font-weight=\"bold\">", y + lane_h / 2 + 5);
+		put_xml(who[l]);
+		printf("</text>\n");
+	}
+	/* the lost links first, so the marks sit on top of them */
+	for (long i = 0; i < nev; i++) {
+		const struct event *e = &ev[i];
+		if (e->partner < 0)
+			continue;
+		const struct event *p = &ev[e->partner];
+		printf("<line class=\"link\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+		       left + col * ((double)e->partner + 0.5), top + lane_h * p->lane + lane_h / 2,
+		       left + col * ((double)i + 0.5), top + lane_h * e->lane + lane_h / 2);
+	}
+	for (long i = 0; i < nev; i++) {
+		const struct event *e = &ev[i];
+		double x = left + col * (double)i, y = top + lane_h * e->lane + (lane_h - mark_h) / 2;
+		double pad = col >= 12 ? 4 : 0.5;
+		printf("<g class=\"mark%s\"><title>", e->lost ? " lost" : "");
+		put_xml(who[e->lane]);
+		printf(" at %ld ns: load %ld, store %ld", e->ns, e->load, e->load + 1);
+		if (e->lost) {
+			printf(" - LOST: ");
+			put_xml(e->partner >= 0 ? who[ev[e->partner].lane] : "the other process");
+			printf(" loaded %ld too", e->load);
+		}
+		printf("</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" rx=\"3\" "
+		       "fill=\"%s\"/>", x + pad, y, col - 2 * pad, mark_h, lane_fill[e->lane]);
+		if (labels)
+			printf("<text class=\"on\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+			       "font-size=\"12\">%ld&#8594;%ld</text>", x + col / 2, y + mark_h / 2 + 4,
+			       e->load, e->load + 1);
+		if (labels && e->lost)
+			printf("<text class=\"lostfg\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+			       "font-size=\"10\" font-weight=\"bold\">LOST</text>", x + col / 2, y - 4);
+		printf("</g>\n");
+		if (labels)
+			printf("<text class=\"dim\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" "
+			       "font-size=\"10\">%ld</text>\n", x + col / 2, top + lane_h * nwho + 16, e->ns);
+	}
+	double ay = top + lane_h * nwho + 30;
+	printf("<line class=\"axis\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>\n",
+	       left, ay, left + plot_w, ay);
+	printf("<text class=\"dim\" x=\"16\" y=\"%.0f\" font-size=\"11\">%s</text>\n",
+	       top + lane_h * nwho + 16, labels ? "ns" : "");
+	printf("<text class=\"dim\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"end\" font-size=\"11\">"
+	       "each mark: load v, store v+1; in time order &#8594;</text>\n", left + plot_w, ay + 16);
+	if (result[0] != '\0') {
+		printf("<text class=\"fg\" x=\"16\" y=\"%.0f\" font-family=\"monospace\">", h - 16);
+		put_xml(result);
+		printf("</text>\n");
+	}
+	printf("</svg>\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *title = "Two processes, one counter, no lock";
+	char result[128] = "";
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	prog_init(argv, "[-t TITLE] < TRACE > SVG");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+			title = argv[++i];
+		else if (strcmp(argv[i], "-t") == 0)
+			usage_error("option -t needs a title");
+		else
+			usage_error("unexpected argument '%s'", argv[i]);
+	}
+	while ((len = getline(&line, &cap, stdin)) != -1) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (strncmp(line, "trace:", 6) == 0)
+			add_event(line);
+		else if (strncmp(line, "result:", 7) == 0)
+			snprintf(result, sizeof result, "%s", line);
+	}
+	if (ferror(stdin))
+		err_sys("read stdin");
+	free(line);
+	if (nev == 0)
+		err_quit("no trace lines on stdin (try: bin/02-shared-race -y -v 8 | %s)", prog_name());
+	draw(title, result);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err_sys("write stdout");
+	free(ev);
+	return 0;
+}

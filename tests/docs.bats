@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# The guides cannot drift from the programs: every ```console block in README.md
+# and docs/*.md is run and its output compared (tests/doctest.sh says how; "..."
+# masks what varies). One test per guide; a failure names the file and line of
+# each block that differed, with the command, the expected and the actual output.
+# The fixtures at the end check the checker: it must fail when it should.
+
+load helper
+
+setup() {
+	shmlab_setup
+	cd "$BATS_TEST_DIRNAME/.." || exit 1
+}
+
+# Run the console blocks of the files given (a glob that matched nothing is skipped).
+check_guides() {
+	local f files=()
+	for f in "$@"; do
+		[ -f "$f" ] && files+=("$f")
+	done
+	[ ${#files[@]} -gt 0 ] || skip "${1:-no such guide}: not written yet"
+	run tests/doctest.sh "${files[@]}"
+	assert_success
+	refute_output --partial FAIL
+}
+
+@test "README.md: every console block runs as shown" { check_guides README.md; }
+@test "docs/01-*.md: every console block runs as shown" { check_guides docs/01-*.md; }
+@test "docs/02-*.md: every console block runs as shown" { check_guides docs/02-*.md; }
+@test "docs/03-*.md: every console block runs as shown" { check_guides docs/03-*.md; }
+@test "docs/04-*.md: every console block runs as shown" { check_guides docs/04-*.md; }
+@test "docs/05-*.md: every console block runs as shown" { check_guides docs/05-*.md; }
+@test "docs/06-*.md: every console block runs as shown" { check_guides docs/06-*.md; }
+@test "docs/07-*.md: every console block runs as shown" { check_guides docs/07-*.md; }
+@test "docs/08-*.md: every console block runs as shown" { check_guides docs/08-*.md; }
+@test "docs/09-*.md: every console block runs as shown" { check_guides docs/09-*.md; }
+@test "docs/10-*.md: every console block runs as shown" { check_guides docs/10-*.md; }
+@test "docs/11-*.md: every console block runs as shown" { check_guides docs/11-*.md; }
+@test "docs/12-*.md: every console block runs as shown" { check_guides docs/12-*.md; }
+@test "docs/13-*.md: every console block runs as shown" { check_guides docs/13-*.md; }
+@test "docs/instructor.md: every console block runs as shown" { check_guides docs/instructor.md; }
+
+@test "docs/*.md not named above: every console block runs as shown" {
+	local f others=()
+	for f in docs/*.md; do
+		[[ $f =~ ^docs/(0[1-9]|1[0-3])-.*\.md$|^docs/instructor\.md$ ]] || others+=("$f")
+	done
+	check_guides "${others[@]}"
+}
+
+# ---- the checker itself ----
+
+@test "doctest: matching output passes, block by block" {
+	run -0 tests/doctest.sh tests/fixtures/doc-pass.md
+	assert_output "$(printf 'ok   tests/fixtures/doc-pass.md:%s\n' 5 16 25 41 51 60)"
+}
+
+@test "doctest: a changed line fails, showing command, expected and actual" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-line.md
+	assert_line "FAIL tests/fixtures/doc-fail-line.md:4: the output differs (exit status 0)"
+	assert_line "    \$ printf '%s\n' a b c"
+	assert_line --index 3 "  expected:"
+	assert_line --index 5 "    B"
+	assert_line --index 7 "  actual:"
+	assert_line --index 9 "    b"
+}
+
+@test "doctest: output not shown, or shown but not printed, fails" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-extra.md
+	assert_line "FAIL tests/fixtures/doc-fail-extra.md:4: the output differs (exit status 0)"
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-missing.md
+	assert_line "FAIL tests/fixtures/doc-fail-missing.md:4: the output differs (exit status 0)"
+}
+
+@test "doctest: a mask hides only what it covers" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-mask.md
+	assert_line "FAIL tests/fixtures/doc-fail-mask.md:4: the output differs (exit status 0)"
+}
+
+@test "doctest: a good block does not hide a bad one" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-second.md
+	assert_line --index 0 "ok   tests/fixtures/doc-fail-second.md:3"
+	assert_line --index 1 "FAIL tests/fixtures/doc-fail-second.md:9: the output differs (exit status 0)"
+}
+
+@test "doctest: a hanging command fails within its timeout" {
+	SECONDS=0
+	DOCTEST_TIMEOUT=1 run -1 tests/doctest.sh tests/fixtures/doc-fail-timeout.md
+	assert_line "FAIL tests/fixtures/doc-fail-timeout.md:4: timed out after 1 s:"
+	[ "$SECONDS" -lt 20 ] || fail "took $SECONDS s"
+}
+
+@test "doctest: a block that leaves objects behind fails, and they are removed" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-leftover.md
+	assert_line "FAIL tests/fixtures/doc-fail-leftover.md:3: the block left behind:"
+	shm=$(sed -n 's|^    \(/dev/shm/shmlabdoc-.*\.left\)$|\1|p' <<<"$output")
+	[ -n "$shm" ] || fail "the /dev/shm leftover is not listed"
+	assert_line --regexp '^    /.*/shmlab-left$'
+	assert_not_exists "$shm"
+}
+
+@test "doctest: each matcher rule on its own" {
+	local e="$BATS_TEST_TMPDIR/e" a="$BATS_TEST_TMPDIR/a"
+	# expected lines | actual lines | 0 for a match, 1 for none
+	while IFS='|' read -r exp act want; do
+		printf '%b' "$exp" >"$e"
+		printf '%b' "$act" >"$a"
+		run tests/doctest.sh --match "$e" "$a"
+		[ "$status" -eq "$want" ] || fail "expected '$exp' vs actual '$act': status $status, want $want"
+	done <<-'EOF'
+		x\n|x\n|0
+		x\n|y\n|1
+		x...\n|xyz\n|0
+		...z\n|xyz\n|0
+		a...a\n|a\n|1
+		a...a\n|aa\n|0
+		a...b...c\n|a-c-b-c\n|0
+		a...b...c\n|a-c-c\n|1
+		[*]?\n|[*]?\n|0
+		[*]?\n|x?\n|1
+		...\n|\n|0
+		...\n|1\n2\n3\n|0
+		a\n...\nb\n|a\nb\n|0
+		a\n...\nb\n|a\nx\ny\nb\n|0
+		a\n...\nb\n|a\nx\n|1
+		a\n...\nb\n...\nb\n|a\nb\nb\n|0
+		a\n...\nb\n...\nb\n|a\nb\n|1
+		a  \n\n\n|a\n|0
+		a\n|a\n\nb\n|1
+	EOF
+}
+
+@test "doctest: --list shows the commands of console blocks only" {
+	run -0 tests/doctest.sh --list tests/fixtures/doc-pass.md
+	assert_line --index 0 "tests/fixtures/doc-pass.md:5: console block"
+	assert_line --index 1 "  \$ echo one; echo two >&2; echo three"
+	assert_line "  \$ echo \"usage: x\" >&2; \\"
+	assert_line "  exit 2"
+	refute_line --partial "false"
+	refute_line --partial "exit 1"
+}
+
+@test "doctest: SHMLAB_BIN replaces bin/ in the commands" {
+	local fake="$BATS_TEST_TMPDIR/fakebin" md="$BATS_TEST_TMPDIR/bin.md"
+	mkdir -p "$fake"
+	printf '#!/bin/sh\necho "fake: $*"\n' >"$fake/02-shared-race"
+	chmod +x "$fake/02-shared-race"
+	printf '%s\n' '```console' '$ bin/02-shared-race -h' 'fake: -h' \
+		'$ true && bin/02-shared-race x | cat' 'fake: x' '```' >"$md"
+	SHMLAB_BIN=$fake run -0 tests/doctest.sh "$md"
+	SHMLAB_BIN=$fake run -0 tests/doctest.sh --list "$md"
+	assert_line "  \$ $fake/02-shared-race -h"
+	SHMLAB_BIN=bin run -1 tests/doctest.sh "$md"
+}
+
+@test "doctest: an unclosed block and bad arguments are errors" {
+	local md="$BATS_TEST_TMPDIR/open.md"
+	printf '%s\n' '```console' '$ echo hi' 'hi' >"$md"
+	run -1 tests/doctest.sh "$md"
+	assert_output --partial "a \`\`\`console block is not closed"
+	run -1 tests/doctest.sh "$BATS_TEST_TMPDIR/none.md"
+	assert_output --partial "no such file"
+	run -2 tests/doctest.sh
+	assert_output --partial "usage: doctest.sh"
+	run -2 tests/doctest.sh --match one
+	assert_output --partial "usage: doctest.sh --match"
+}

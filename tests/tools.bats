@@ -1,0 +1,329 @@
+#!/usr/bin/env bats
+# The instructor's kit in labs/tools/: race statistics, the race timeline,
+# make diff between two labs, and make clean-ipc.
+
+load helper
+
+setup() {
+	shmlab_setup
+	cd "$BATS_TEST_DIRNAME/.." || exit 1
+	# clean-ipc looks for lab 08's segment keyed by $HOME: never the real user's here
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+}
+
+teardown() {
+	# System V segments a failed test made: they have no prefix to be found by
+	local id key
+	if [ -f "$BATS_TEST_TMPDIR/shmids" ]; then
+		while read -r id key; do
+			[ "$(segments_with_key "$key")" = "$id" ] && ipcrm -m "$id"
+		done <"$BATS_TEST_TMPDIR/shmids"
+	fi
+	shmlab_teardown
+}
+
+# A stand-in counter lab in a bin directory of its own: run I prints the I-th
+# of the given lost values as its result line (0 exits with status 1 instead).
+fake_lab() {
+	local dir=$BATS_TEST_TMPDIR/fakebin
+	mkdir -p "$dir"
+	cat >"$dir/99-fake" <<-EOF
+		#!/usr/bin/env bash
+		n=\$(cat "$dir/runs" 2>/dev/null || echo 0)
+		echo \$((n + 1)) >"$dir/runs"
+		lost=(${*})
+		l=\${lost[n]}
+		[ "\$l" = fail ] && { echo "99-fake: it broke" >&2; exit 1; }
+		echo "result: counter=\$((2000 - l)) expected=2000 lost=\$l"
+	EOF
+	chmod +x "$dir/99-fake"
+	echo "$dir"
+}
+
+# An SVG is well-formed: xmllint when there is one, else every tag closes in order.
+assert_well_formed() {
+	if command -v xmllint >/dev/null; then
+		xmllint --noout "$1" || fail "xmllint: $1 is not well-formed"
+	fi
+	run awk '
+	{ doc = doc $0 "\n" }
+	END {
+		while (match(doc, /<[^>]*>/)) {
+			tag = substr(doc, RSTART + 1, RLENGTH - 2); doc = substr(doc, RSTART + RLENGTH)
+			if (tag ~ /^\?/ || tag ~ /\/$/) continue
+			split(tag, w, /[ \t\n]/)
+			if (tag ~ /^\//) {
+				if (depth == 0 || stack[depth] != substr(w[1], 2)) { print "unexpected </" substr(w[1], 2) ">"; exit 1 }
+				depth--
+			} else {
+				if (++opened == 1 && w[1] != "svg") { print "root is <" w[1] ">, not <svg>"; exit 1 }
+				stack[++depth] = w[1]
+			}
+		}
+		if (depth != 0) { print "<" stack[depth] "> is never closed"; exit 1 }
+		if (opened == 0) { print "no element"; exit 1 }
+	}' "$1"
+	[ "$status" -eq 0 ] || fail "$1: $output"
+}
+
+# ---- race-stats ----
+
+@test "race: the racy lab, summed up in one line" {
+	run -0 labs/tools/race-stats.sh -b "$BIN" -n 5 02 -y $((2000 / SLOW))
+	assert_output --regexp "^02-shared-race -y $((2000 / SLOW)): [0-5] of 5 runs lost updates; lost min [0-9]+ median [0-9]+ max [0-9]+\$"
+	assert_equal "${#lines[@]}" 1
+	[[ $output =~ min\ ([0-9]+)\ median\ ([0-9]+)\ max\ ([0-9]+)$ ]]
+	min=${BASH_REMATCH[1]} median=${BASH_REMATCH[2]} max=${BASH_REMATCH[3]}
+	[ "$min" -le "$median" ] && [ "$median" -le "$max" ] || fail "min $min median $median max $max"
+}
+
+@test "race: a locked lab (03) reports 0 of N runs lost updates" {
+	local n=$((100000 / SLOW))
+	run -0 labs/tools/race-stats.sh -b "$BIN" -n 3 03 -q "$n"
+	assert_output "03-named-semaphore -q $n: 0 of 3 runs lost updates; lost min 0 median 0 max 0"
+}
+
+@test "race: counts, min, median and max are those of the runs" {
+	local dir
+	dir=$(fake_lab 5 0 7 3)
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 4 99 -q 1000
+	assert_output "99-fake -q 1000: 3 of 4 runs lost updates; lost min 0 median 4 max 7"
+	rm "$dir/runs"
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 3 99-fake x
+	assert_output "99-fake x: 2 of 3 runs lost updates; lost min 0 median 5 max 7"
+	assert_equal "$(cat "$dir/runs")" 3
+}
+
+@test "race: a failing run, a missing lab and bad options are errors" {
+	local dir
+	dir=$(fake_lab 4 fail 4)
+	run -1 labs/tools/race-stats.sh -b "$dir" -n 3 99
+	assert_output --partial "race-stats: run 2 of 99-fake -q 1000000 failed (exit 1):"
+	assert_output --partial "99-fake: it broke"
+	run -2 labs/tools/race-stats.sh -b "$BIN" 98
+	assert_output --partial "race-stats: no lab 98 in $BIN (labs there: 01-fork-counter"
+	run -2 labs/tools/race-stats.sh -b "$BIN" -n 0 02
+	assert_output --partial "RUNS '0' is not a number from 1 to 9999"
+	run -2 labs/tools/race-stats.sh -b "$BIN"
+	assert_output --partial "missing LAB"
+	run -0 labs/tools/race-stats.sh -h
+	assert_output "usage: race-stats [-n RUNS] [-b BINDIR] LAB [ARGS...]"
+}
+
+@test "race: make race passes LAB, N and ARGS, with defaults" {
+	run -0 make -n --no-print-directory race LAB=03 N=7 ARGS="-q 1000"
+	assert_line "labs/tools/race-stats.sh -b bin -n 7 03 -q 1000"
+	run -0 make -n --no-print-directory race
+	assert_line "labs/tools/race-stats.sh -b bin -n 20 02 -q 1000000"
+}
+
+# ---- timeline ----
+
+@test "timeline: a recorded trace becomes a well-formed SVG, one mark per line" {
+	"$BIN/timeline" <tests/fixtures/trace-02.txt >"$BATS_TEST_TMPDIR/t.svg"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	svg=$(cat "$BATS_TEST_TMPDIR/t.svg")
+	assert_equal "$(grep -c '<g class="mark' <<<"$svg")" 16
+	assert_equal "$(grep -c '<g class="mark lost"' <<<"$svg")" 8
+	# each lost mark says so, in its tooltip and its label, and is linked to the other load
+	assert_equal "$(grep '<g class="mark lost"' <<<"$svg" | grep -c '<text class="lostfg"[^>]*>LOST</text>')" 8
+	assert_equal "$(grep -c '<line class="link"' <<<"$svg")" 8
+	assert_equal "$(grep -c '<g class="mark"><title>' <<<"$svg")" 8
+	grep -q '<g class="mark lost"><title>child at 1676206 ns: load 0, store 1 - LOST: parent loaded 0 too</title>' <<<"$svg" ||
+		fail "the child's lost load of 0 is not marked"
+	grep -q '<g class="mark"><title>parent at 0 ns: load 0, store 1</title>' <<<"$svg" ||
+		fail "the parent's first load is not there"
+	# highlighted: lost marks have a fill of their own, in light and dark
+	assert_equal "$(grep -o '\.lost rect{fill:#[0-9a-f]*' <<<"$svg" | sort -u | wc -l)" 2
+	grep -q 'prefers-color-scheme: dark' <<<"$svg" || fail "no dark variant"
+	grep -q '<rect class="bg"' <<<"$svg" || fail "no background of its own"
+	grep -qF 'result: counter=8 expected=16 lost=8' <<<"$svg" || fail "no result caption"
+}
+
+@test "timeline: a fresh run of 02 -v, every trace line drawn" {
+	"$BIN/02-shared-race" -y -v 20 >"$BATS_TEST_TMPDIR/trace"
+	"$BIN/timeline" -t "02 & friends <live>" <"$BATS_TEST_TMPDIR/trace" >"$BATS_TEST_TMPDIR/t.svg"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	assert_equal "$(grep -Ec '^trace: +[0-9]+ +[a-z]+ +[0-9]+ -> [0-9]+' "$BATS_TEST_TMPDIR/trace")" 40
+	assert_equal "$(grep -c '<g class="mark' "$BATS_TEST_TMPDIR/t.svg")" 40
+	assert_equal "$(grep -c '<g class="mark lost"' "$BATS_TEST_TMPDIR/t.svg")" \
+		"$(grep -c '<- LOST' "$BATS_TEST_TMPDIR/trace")"
+	grep -qF '<title>02 &amp; friends &lt;live&gt;</title>' "$BATS_TEST_TMPDIR/t.svg" || fail "title not escaped"
+}
+
+@test "timeline: a long trace still draws every mark" {
+	"$BIN/02-shared-race" -v 1000 | "$BIN/timeline" >"$BATS_TEST_TMPDIR/t.svg"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	assert_equal "$(grep -c '<g class="mark' "$BATS_TEST_TMPDIR/t.svg")" 2000
+}
+
+@test "timeline: odd names are escaped; no trace and bad arguments are errors" {
+	printf 'trace: 0  a<b&c  0 -> 1\ntrace: 5  d  0 -> 1   <- LOST: a<b&c loaded 0 too\n' |
+		"$BIN/timeline" >"$BATS_TEST_TMPDIR/t.svg"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	grep -qF '>a&lt;b&amp;c</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "lane name not escaped"
+	assert_equal "$(grep -c '<line class="link"' "$BATS_TEST_TMPDIR/t.svg")" 1
+	run -1 "$BIN/timeline" </dev/null
+	assert_output --partial "timeline: no trace lines on stdin"
+	run -1 "$BIN/timeline" <<<"trace: 0 parent 3 -> 5"
+	assert_output --partial "store is not load+1"
+	run -2 "$BIN/timeline" -t
+	assert_usage_error "option -t needs a title"
+	run -2 "$BIN/timeline" extra
+	assert_usage_error "unexpected argument 'extra'"
+}
+
+@test "timeline: make timeline writes build/timeline.svg from a fresh run" {
+	run -0 make -n --no-print-directory timeline
+	assert_line "bin/02-shared-race -y -v 8 >build/timeline.trace"
+	assert_line "bin/timeline <build/timeline.trace >build/timeline.svg"
+}
+
+@test "timeline: the example in docs/img is a rendered trace" {
+	assert_well_formed docs/img/race-timeline.svg
+	[ "$(grep -c '<g class="mark lost"' docs/img/race-timeline.svg)" -gt 0 ] || fail "no lost update in the example"
+}
+
+# ---- make diff ----
+
+@test "diff: two labs, one screen" {
+	run -0 labs/tools/lab-diff.sh 02 03
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	assert_line --index 1 "+++ labs/03-named-semaphore/named-semaphore.c"
+	assert_line --regexp '^\+.*Sem_wait'
+	assert_line --regexp '^-.*02-shared-race - '
+	expected=$output
+	run -0 labs/tools/lab-diff.sh 2 03-named-semaphore
+	assert_output "$expected"
+	run -0 make -s --no-print-directory diff A=02 B=03
+	assert_output "$expected"
+	run -0 labs/tools/lab-diff.sh 03 03
+	assert_output ""
+}
+
+@test "diff: a lab that does not exist is a clear error" {
+	run -2 labs/tools/lab-diff.sh 02 99
+	assert_output --partial "lab-diff: no lab 99 (labs: 01-fork-counter 02-shared-race"
+	run -2 labs/tools/lab-diff.sh 02
+	assert_output --partial "give two labs, e.g. make diff A=02 B=03"
+	run -2 labs/tools/lab-diff.sh "" 03
+	run -2 make -s --no-print-directory diff A=02 B=99
+	assert_output --partial "lab-diff: no lab 99"
+	run -2 make -s --no-print-directory diff
+	assert_output --partial "give two labs"
+}
+
+@test "diff: labs with several .c files are compared whole" {
+	local multi=
+	for d in labs/[0-9][0-9]-*/; do
+		[ "$(find "$d" -maxdepth 1 -name '*.c' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
+	done
+	[ -n "$multi" ] || skip "no lab has several .c files"
+	run -0 labs/tools/lab-diff.sh 02 "${multi#labs/}"
+	assert_line --index 0 "--- labs/02-shared-race/*.c"
+	assert_line --index 1 "+++ $multi/*.c"
+	for f in "$multi"/*.c; do
+		assert_line "+/* ==== $f ==== */"
+	done
+}
+
+# ---- clean-ipc ----
+
+@test "clean-ipc: removes this prefix's names, and nothing under another" {
+	local P=$SHMLAB_IPC_PREFIX
+	touch "/dev/shm/$P.demo" "/dev/shm/sem.$P.03-mutex" "/dev/shm/$P-other.x" "/dev/shm/sem.${P}x.y"
+	run -0 labs/tools/clean-ipc.sh -n
+	assert_output "$(printf '%s\n' "would remove POSIX semaphore /$P.03-mutex" \
+		"would remove POSIX shared memory /$P.demo" "clean-ipc: prefix $P: would remove 2")"
+	assert_exists "/dev/shm/$P.demo" "/dev/shm/sem.$P.03-mutex"
+	run -0 labs/tools/clean-ipc.sh
+	assert_output "$(printf '%s\n' "removed      POSIX semaphore /$P.03-mutex" \
+		"removed      POSIX shared memory /$P.demo" "clean-ipc: prefix $P: removed 2")"
+	assert_not_exists "/dev/shm/$P.demo" "/dev/shm/sem.$P.03-mutex"
+	assert_exists "/dev/shm/$P-other.x" "/dev/shm/sem.${P}x.y"
+	rm "/dev/shm/$P-other.x" "/dev/shm/sem.${P}x.y"
+	run -0 labs/tools/clean-ipc.sh
+	assert_output "clean-ipc: prefix $P: nothing left behind"
+	SHMLAB_IPC_PREFIX=.bad run -2 labs/tools/clean-ipc.sh
+	assert_output --partial "SHMLAB_IPC_PREFIX '.bad' is invalid"
+	run -2 labs/tools/clean-ipc.sh -k
+	assert_output --partial "option -k needs a PATH"
+}
+
+@test "clean-ipc: a lab's real leftover goes; an object in use stays" {
+	local P=$SHMLAB_IPC_PREFIX
+	[ -x "$BIN/07-posix-shm" ] || skip "07-posix-shm is not built"
+	run -0 "$BIN/07-posix-shm" create kept 4096
+	assert_exists "/dev/shm/$P.kept"
+	touch "/dev/shm/$P.busy"
+	sleep 30 3<"/dev/shm/$P.busy" &
+	pid=$!
+	run -0 labs/tools/clean-ipc.sh
+	kill "$pid"
+	wait "$pid" || true
+	assert_line "removed      POSIX shared memory /$P.kept"
+	assert_line "in use       POSIX shared memory /$P.busy (pid $pid has it; left alone)"
+	assert_line "clean-ipc: prefix $P: removed 1, 1 in use left alone"
+	assert_not_exists "/dev/shm/$P.kept"
+	run -0 labs/tools/clean-ipc.sh
+	assert_output "$(printf '%s\n' "removed      POSIX shared memory /$P.busy" "clean-ipc: prefix $P: removed 1")"
+}
+
+# The shmids of this user's segments whose key is KEY (0x...).
+segments_with_key() {
+	local want=$(($1)) key shmid uid
+	while read -r key shmid _ _ _ _ _ uid _; do
+		((key < 0)) && key=$((key + 4294967296))
+		[ "$key" = "$want" ] && [ "$uid" = "$(id -u)" ] && echo "$shmid"
+	done < <(tail -n +2 /proc/sysvipc/shm)
+}
+
+@test "clean-ipc: lab 08's System V segments go, by their key files only" {
+	[ -x "$BIN/08-sysv-shm" ] || skip "08-sysv-shm is not built"
+	[ -r /proc/sysvipc/shm ] || skip "no /proc/sysvipc/shm"
+	assert_equal "$HOME" "$BATS_TEST_TMPDIR/home"
+	local other=$BATS_TEST_TMPDIR/keyfile
+	touch "$other"
+	run -0 "$BIN/08-sysv-shm" create 4096
+	id=$(sed -n 's/^created segment shmid \([0-9]*\):.*key \(0x[0-9a-f]*\),.*/\1 \2/p' <<<"$output")
+	read -r home_id home_key <<<"$id"
+	run -0 "$BIN/08-sysv-shm" create -k "$other" 100
+	read -r other_id other_key < <(sed -n 's/^created segment shmid \([0-9]*\):.*key \(0x[0-9a-f]*\),.*/\1 \2/p' <<<"$output")
+	echo "$home_id $home_key" >>"$BATS_TEST_TMPDIR/shmids"
+	echo "$other_id $other_key" >>"$BATS_TEST_TMPDIR/shmids"
+	assert_equal "$(segments_with_key "$home_key")" "$home_id"
+	assert_equal "$(segments_with_key "$other_key")" "$other_id"
+
+	# attached: left alone
+	run -0 "$BIN/08-sysv-shm" write
+	"$BIN/08-sysv-shm" read -w 30 >/dev/null &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(awk -v id="$home_id" '$2 == id { print $7 }' /proc/sysvipc/shm)" = 1 ] && break
+		sleep 0.1
+	done
+	run -0 labs/tools/clean-ipc.sh
+	kill "$pid"
+	wait "$pid" || true
+	assert_line "in use       System V segment shmid $home_id, key $home_key (08-sysv-shm, key file $HOME), 4096 bytes (1 attached; left alone)"
+
+	# the default key file's segment goes; the one keyed by another file stays until named
+	run -0 labs/tools/clean-ipc.sh
+	assert_output "$(printf '%s\n' "removed      System V segment shmid $home_id, key $home_key (08-sysv-shm, key file $HOME), 4096 bytes" \
+		"clean-ipc: prefix $SHMLAB_IPC_PREFIX: removed 1")"
+	assert_equal "$(segments_with_key "$home_key")" ""
+	assert_equal "$(segments_with_key "$other_key")" "$other_id"
+	run -0 labs/tools/clean-ipc.sh -k "$other"
+	assert_line "removed      System V segment shmid $other_id, key $other_key (08-sysv-shm, key file $other), 100 bytes"
+	assert_equal "$(segments_with_key "$other_key")" ""
+}
+
+@test "clean-ipc: make clean-ipc runs it; DRY=1 only lists" {
+	run -0 make -n --no-print-directory clean-ipc DRY=1
+	assert_output "labs/tools/clean-ipc.sh -n"
+	touch "/dev/shm/$SHMLAB_IPC_PREFIX.m"
+	run -0 make -s --no-print-directory clean-ipc
+	assert_line "removed      POSIX shared memory /$SHMLAB_IPC_PREFIX.m"
+	assert_not_exists "/dev/shm/$SHMLAB_IPC_PREFIX.m"
+}
