@@ -46,17 +46,58 @@ demo: all
 test: all
 	@tests/run
 
-# The strict builds: both compilers, -Werror, then the suite under sanitizers.
+# The strict checks, each a target of its own so one can be rerun alone:
+#   check-build     gcc and clang, -Werror
+#   check-san       the suite on an AddressSanitizer + UBSan build
+#   check-musl      the suite on a musl build (musl-gcc)
+#   check-valgrind  the suite with every lab under valgrind memcheck
+#   check-one-core  the suite pinned to one CPU (taskset -c 0)
+#   check-lint      cppcheck and shellcheck
+# Missing tools are installed from Debian's packages when run as root.
+.PHONY: check-build check-san check-musl check-valgrind check-one-core check-lint soak
+check: check-build check-san check-musl check-valgrind check-one-core check-lint
+
+WERROR := -O2 -Werror
+check-build:
+	@tests/need.sh clang clang
+	$(MAKE) --no-print-directory BUILD=build/gcc BIN=build/gcc/bin CC=gcc CFLAGS="$(WERROR)"
+	$(MAKE) --no-print-directory BUILD=build/clang BIN=build/clang/bin CC=clang CFLAGS="$(WERROR)"
+
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-check:
-	$(MAKE) --no-print-directory BUILD=build/gcc BIN=build/gcc/bin CC=gcc CFLAGS="-O2 -Werror"
-	$(MAKE) --no-print-directory BUILD=build/clang BIN=build/clang/bin CC=clang CFLAGS="-O2 -Werror"
+check-san:
 	$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/bin CC=gcc CFLAGS="$(SAN) -Werror"
 	SHMLAB_BIN=build/san/bin SHMLAB_SANITIZED=1 tests/run
+
+check-musl:
+	@tests/need.sh musl-gcc musl-tools
+	$(MAKE) --no-print-directory BUILD=build/musl BIN=build/musl/bin CC=musl-gcc CFLAGS="$(WERROR)"
+	SHMLAB_BIN=build/musl/bin tests/run
+
+check-valgrind:
+	@tests/need.sh valgrind valgrind
+	$(MAKE) --no-print-directory BUILD=build/vg BIN=build/vg/bin CFLAGS="-O1 -g"
+	tests/valgrind-bin.sh build/vg/bin build/vg/wrap
+	SHMLAB_BIN=build/vg/wrap SHMLAB_VALGRIND=1 tests/run
+
+check-one-core: all
+	taskset -c 0 tests/run
+
+check-lint:
+	@tests/need.sh cppcheck cppcheck
+	@tests/need.sh shellcheck shellcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--std=c11 --inline-suppr -Icommon -D_POSIX_C_SOURCE=200809L common labs tests
 	shellcheck -x tests/run tests/*.sh labs/tools/*.sh .ci/run
 	shellcheck -x -s bash tests/*.bats tests/*.bash
+
+# The whole suite 20 times in a row; any failure is kept in build/soak/.
+SOAK ?= 20
+soak: all
+	@mkdir -p build/soak
+	@fails=0; for i in $$(seq $(SOAK)); do \
+		if tests/run >build/soak/run-$$i.log 2>&1; then r=green; else r=RED; fails=$$((fails + 1)); fi; \
+		echo "soak run $$i of $(SOAK): $$r: $$(tail -n 1 build/soak/run-$$i.log)"; \
+	done; echo "soak: $$(( $(SOAK) - fails )) of $(SOAK) runs green"; [ $$fails -eq 0 ]
 
 clean:
 	rm -rf $(BIN) $(BUILD)

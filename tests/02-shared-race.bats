@@ -4,8 +4,14 @@
 
 load helper
 
-@test "02: loses updates in at least 16 of 20 runs of -q 1000000" {
-	assert_loses_in 16 20 "$BIN/02-shared-race" -q $((1000000 / SLOW))
+@test "02: loses updates in at least 16 of 20 runs of -q 1000000 (-qy 20000 on one CPU)" {
+	if [ "$(nproc)" -gt 1 ] && [ -z "${SHMLAB_VALGRIND:-}" ]; then
+		assert_loses_in 16 20 "$BIN/02-shared-race" -q $((1000000 / SLOW))
+	else
+		# one CPU (or valgrind, which runs each process in slow bursts):
+		# the processes only meet when one yields between load and store
+		assert_loses_in 16 20 "$BIN/02-shared-race" -qy $((20000 / SLOW))
+	fi
 }
 
 @test "02: pinned to one core, -y loses updates in at least 4 of 5 runs" {

@@ -26,6 +26,27 @@ step "05 anonymous-shm: no file at all, MAP_SHARED|MAP_ANONYMOUS" \
 	"$BIN/05-anonymous-shm" -q 1000000
 step "05 anonymous-shm: the older way, a mapping of /dev/zero" \
 	"$BIN/05-anonymous-shm" --dev-zero -q 1000000
+step "06 mmap-file: a store through a MAP_SHARED mapping is what read() sees" \
+	"$BIN/06-mmap-file" shared HOWDY
+step "06 mmap-file: a store through MAP_PRIVATE never reaches the file" \
+	"$BIN/06-mmap-file" private HOWDY
+step "06 mmap-file: zeros to the end of the file's last page, SIGBUS one page past it" \
+	"$BIN/06-mmap-file" eof
+step "07 posix-shm: a named object outlives the program that made it" \
+	"$BIN/07-posix-shm" create tour 4096
+step "07 posix-shm: another process writes it" "$BIN/07-posix-shm" write tour
+step "07 posix-shm: a third one reads it" "$BIN/07-posix-shm" read tour
+step "07 posix-shm: info shows the full name" "$BIN/07-posix-shm" info tour
+step "07 posix-shm: unlink removes it" "$BIN/07-posix-shm" unlink tour
+"$BIN/07-posix-shm" server -c 2 tour-counter &
+server=$!
+step "07 posix-shm: a client counts into the server's object" \
+	"$BIN/07-posix-shm" client tour-counter 100000
+step "07 posix-shm: a second client, started on its own" \
+	"$BIN/07-posix-shm" client tour-counter 100000
+wait "$server"
+step "08 sysv-shm: IPC_RMID only marks the segment; it goes at the last shmdt" \
+	"$BIN/08-sysv-shm" rmid
 step "12 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
 	"$BIN/12-robust-lock" -t 1
 step "13 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \

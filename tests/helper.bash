@@ -10,9 +10,17 @@ bats_load_library bats-file
 BIN=${SHMLAB_BIN:-bin}
 [[ $BIN == /* ]] || BIN="$BATS_TEST_DIRNAME/../$BIN"
 
-# Under the sanitizers everything is slower: tests scale their loop counts by this.
+# Under the sanitizers and valgrind everything is slower: tests divide their loop
+# counts by SLOW.
 # shellcheck disable=SC2034 # used by the test files
-if [ -n "${SHMLAB_SANITIZED:-}" ]; then SLOW=10; else SLOW=1; fi
+if [ -n "${SHMLAB_VALGRIND:-}" ]; then
+	SLOW=50
+	export SHMLAB_SANITIZED=1 # what is too slow under ASan is too slow here
+elif [ -n "${SHMLAB_SANITIZED:-}" ]; then
+	SLOW=10
+else
+	SLOW=1
+fi
 
 shmlab_setup() {
 	# A prefix no other test (or student) uses, so a leftover is ours to see.
@@ -25,9 +33,10 @@ shmlab_setup() {
 assert_nothing_left() {
 	local left
 	left=$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -printf '%f ')
-	[ -z "$left" ] || fail "left in /dev/shm: $left"
+	# bats does not stop a teardown at a failed command: return at once
+	[ -z "$left" ] || { fail "left in /dev/shm: $left"; return 1; }
 	left=$(find "$TMPDIR" -maxdepth 1 -name 'shmlab-*' -printf '%f ')
-	[ -z "$left" ] || fail "temp files left: $left"
+	[ -z "$left" ] || { fail "temp files left: $left"; return 1; }
 }
 
 shmlab_teardown() {

@@ -1,0 +1,334 @@
+/*
+ * 07-posix-shm - unrelated processes meet by name.
+ *
+ * Labs 02-05 shared memory between a parent and the child it forked. Here any
+ * process that knows the name can open the same object: shm_open() returns a
+ * file descriptor for a memory-only file (Linux keeps them in /dev/shm),
+ * ftruncate() gives it a size, mmap() maps it. The object stays until
+ * shm_unlink(), even when no process has it open. Run the subcommands from
+ * two terminals: `create`, then `write` in one and `read` in the other.
+ *
+ * server/client: a counter guarded by a semaphore that lives inside the
+ * object. The protocol (also in docs/07-posix-shm.md):
+ *   - the server creates the object (O_EXCL: it is the only creator),
+ *     initialises the semaphores and the counter, and stores READY last;
+ *   - a client waits (at most -t SECONDS) until the name exists and READY is
+ *     set, counts NLOOP times under the lock, adds NLOOP to `expected`, and
+ *     posts `done`; it never creates or removes anything;
+ *   - the server removes the name when it stops: after -c NCLIENTS clients,
+ *     or on Ctrl-C. Clients already counting keep their mapping and finish.
+ *
+ * Calls: shm_open (O_CREAT|O_EXCL, 0600), ftruncate, posix_fallocate, fstat,
+ *        mmap, shm_unlink, sem_init (pshared=1), sem_timedwait.
+ *
+ *   $ bin/07-posix-shm create demo 4096
+ *   created /shmlab-1000.demo: 4096 bytes, reserved with posix_fallocate, mode 0600
+ *   $ bin/07-posix-shm write demo
+ *   wrote the pattern into all 4096 bytes of /shmlab-1000.demo
+ *   $ bin/07-posix-shm read demo
+ *   all 4096 bytes of /shmlab-1000.demo match the pattern
+ *   $ bin/07-posix-shm unlink demo
+ *   removed /shmlab-1000.demo
+ */
+#include "unpipc.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdatomic.h>
+
+#define SIZE_LIMIT (1L << 30) /* 1 GiB: all of it is reserved in RAM */
+#define NLOOP_MAX 1000000000L
+#define READY 0x73686d37u     /* "shm7": the server's last store */
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the ready flag must work between processes");
+
+struct counter {
+	atomic_uint ready; /* READY once all below is set up; written last, read first */
+	sem_t mutex;       /* guards the three counts below */
+	long counter;      /* incremented by the clients */
+	long finished;     /* clients that finished */
+	long expected;     /* sum of NLOOP over the clients that finished */
+	sem_t done;        /* posted by each client that finished */
+};
+
+/* shm_open with the errors students meet spelled out. */
+static int open_object(const char *name, char *full, int oflag)
+{
+	ipc_name(full, IPC_NAME_MAX, name);
+	int fd = shm_open(full, oflag, FILE_MODE);
+	if (fd == -1 && errno == ENOENT)
+		err_quit("no such shared memory object: %s (create it first)", name);
+	if (fd == -1 && errno == EEXIST)
+		err_quit("shared memory object %s already exists (%s): remove it with: %s unlink %s",
+			 name, full, prog_name(), name);
+	if (fd == -1)
+		err_sys("shm_open %s", full);
+	return fd;
+}
+
+/* A new object of `size` bytes whose memory is reserved now: ftruncate only
+ * sets the size, and tmpfs allocates a page when it is first touched, so a
+ * full /dev/shm would kill that later writer with SIGBUS. posix_fallocate
+ * allocates every page here, or fails here with ENOSPC. On any failure the
+ * half-made object is removed (registered right after it exists). */
+static int create_object(const char *name, char *full, long size)
+{
+	int fd = open_object(name, full, O_RDWR | O_CREAT | O_EXCL);
+	at_exit_shm_unlink(full);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: fail with EFBIG, not die uncleaned */
+	Ftruncate(fd, (off_t)size);
+	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
+	if (e != 0) {
+		errno = e;
+		err_sys("posix_fallocate %ld bytes for %s", size, full);
+	}
+	return fd;
+}
+
+/* Map all of an existing object; an empty one has nothing to map. */
+static unsigned char *map_object(const char *name, char *full, int prot, size_t *size)
+{
+	struct stat st;
+	int fd = open_object(name, full, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
+	Fstat(fd, &st);
+	if (st.st_size == 0)
+		err_quit("%s is empty (0 bytes): nothing to map", full);
+	*size = (size_t)st.st_size;
+	unsigned char *p = Mmap(NULL, *size, prot, MAP_SHARED, fd, 0);
+	Close(fd); /* the mapping keeps the object open */
+	return p;
+}
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i % 251 + 1); /* never 0: a fresh object does not match */
+}
+
+static void create(const char *name, long size)
+{
+	char full[IPC_NAME_MAX];
+	Close(create_object(name, full, size));
+	at_exit_forget(full); /* made whole: it outlives us on purpose */
+	printf("created %s: %ld bytes, reserved with posix_fallocate, mode 0600\n", full, size);
+}
+
+static void write_pattern(const char *name)
+{
+	char full[IPC_NAME_MAX];
+	size_t size;
+	unsigned char *p = map_object(name, full, PROT_READ | PROT_WRITE, &size);
+	for (size_t i = 0; i < size; i++)
+		p[i] = pattern(i);
+	Munmap(p, size);
+	printf("wrote the pattern into all %zu bytes of %s\n", size, full);
+}
+
+static void read_pattern(const char *name)
+{
+	char full[IPC_NAME_MAX];
+	size_t size;
+	const unsigned char *p = map_object(name, full, PROT_READ, &size);
+	for (size_t i = 0; i < size; i++)
+		if (p[i] != pattern(i))
+			err_quit("%s: first mismatch at offset %zu: expected 0x%02x, found 0x%02x",
+				 full, i, pattern(i), p[i]);
+	Munmap((void *)p, size);
+	printf("all %zu bytes of %s match the pattern\n", size, full);
+}
+
+static void info(const char *name)
+{
+	char full[IPC_NAME_MAX];
+	struct stat st;
+	int fd = open_object(name, full, O_RDONLY);
+	Fstat(fd, &st);
+	Close(fd);
+	struct passwd *pw = getpwuid(st.st_uid);
+	struct group *gr = getgrgid(st.st_gid);
+	printf("name:   %s\n", name);
+	printf("object: %s\n", full);
+	printf("size:   %jd bytes (%jd allocated)\n", (intmax_t)st.st_size,
+	       (intmax_t)st.st_blocks * 512); /* st_blocks: 512-byte units */
+	printf("mode:   %04o\n", (unsigned)(st.st_mode & 07777));
+	printf("owner:  %s (uid %ld), group %s (gid %ld)\n", pw ? pw->pw_name : "?",
+	       (long)st.st_uid, gr ? gr->gr_name : "?", (long)st.st_gid);
+}
+
+static void unlink_object(const char *name)
+{
+	char full[IPC_NAME_MAX];
+	ipc_name(full, sizeof full, name);
+	if (shm_unlink(full) == -1) {
+		if (errno == ENOENT)
+			err_quit("no such shared memory object: %s (create it first)", name);
+		err_sys("shm_unlink %s", full);
+	}
+	printf("removed %s\n", full);
+}
+
+/* Take the counter's lock, but not forever: a process killed while holding
+ * it (a semaphore has no owner) must not hang everyone else. */
+static void lock(struct counter *c, long timeout)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout;
+	while (sem_timedwait(&c->mutex, &deadline) == -1) {
+		if (errno == ETIMEDOUT)
+			err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
+		if (errno != EINTR)
+			err_sys("sem_timedwait");
+	}
+}
+
+static void server(const char *name, long nclients, long timeout)
+{
+	char full[IPC_NAME_MAX];
+	int fd = create_object(name, full, sizeof(struct counter)); /* removed when we stop */
+	struct counter *c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	Close(fd);
+	Sem_init(&c->mutex, 1, 1); /* pshared=1: used by every process that maps it */
+	Sem_init(&c->done, 1, 0);
+	c->counter = c->finished = c->expected = 0;
+	atomic_store_explicit(&c->ready, READY, memory_order_release); /* last: now usable */
+	printf("server: %s is ready; start clients with: %s client %s NLOOP\n", full,
+	       prog_name(), name);
+
+	for (long n = 1, shown = 0; nclients == 0 || n <= nclients; n++) {
+		Sem_wait(&c->done);
+		lock(c, timeout);
+		long f = c->finished, v = c->counter, e = c->expected;
+		Sem_post(&c->mutex);
+		if (f != shown) /* a line per change: two clients may finish at once */
+			printf("server: clients finished: %ld, counter=%ld expected=%ld\n", f, v, e);
+		shown = f;
+	}
+	lock(c, timeout);
+	printf("result: counter=%ld expected=%ld lost=%ld\n", c->counter, c->expected,
+	       c->expected - c->counter);
+	Sem_post(&c->mutex);
+	atomic_store(&c->ready, 0); /* late clients still mapping it must not start */
+	Shm_unlink(full);           /* no sem_destroy: a late client may still use it */
+	Munmap(c, sizeof *c);
+}
+
+/* Wait until the server's object exists and says READY; at most `timeout` s. */
+static struct counter *attach(const char *name, char *full, long timeout)
+{
+	const struct timespec tick = {0, 10 * 1000000}; /* 10 ms */
+	ipc_name(full, IPC_NAME_MAX, name);
+	for (long ms = 0;; ms += 10) {
+		int fd = shm_open(full, O_RDWR, 0);
+		if (fd == -1 && errno != ENOENT)
+			err_sys("shm_open %s", full);
+		if (fd != -1) {
+			struct stat st;
+			Fstat(fd, &st);
+			struct counter *c = NULL;
+			if ((size_t)st.st_size >= sizeof *c)
+				c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			Close(fd);
+			if (c && atomic_load_explicit(&c->ready, memory_order_acquire) == READY)
+				return c;
+			if (c)
+				Munmap(c, sizeof *c);
+		}
+		if (ms >= timeout * 1000 && fd == -1)
+			err_quit("no such shared memory object: %s (start the server first; "
+				 "waited %ld s)", name, timeout);
+		if (ms >= timeout * 1000)
+			err_quit("%s exists but no server made it ready in %ld s", full, timeout);
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void client(const char *name, long nloop, long timeout)
+{
+	char full[IPC_NAME_MAX];
+	struct counter *c = attach(name, full, timeout);
+	for (long i = 0; i < nloop; i++) {
+		lock(c, timeout);
+		c->counter++; /* load, add, store: nobody else in between */
+		Sem_post(&c->mutex);
+	}
+	lock(c, timeout);
+	c->finished++;
+	c->expected += nloop;
+	long v = c->counter;
+	Sem_post(&c->mutex);
+	Sem_post(&c->done); /* tell the server; the last thing we touch */
+	printf("client %ld: %ld increments done, counter now %ld\n", (long)getpid(), nloop, v);
+	Munmap(c, sizeof *c);
+}
+
+struct args {
+	const char *cmd, *name;
+	long num;      /* SIZE for create, NLOOP for client */
+	long timeout;  /* -t: seconds a client waits for the server or the lock */
+	long nclients; /* -c: the server stops after this many clients; 0: on Ctrl-C */
+};
+
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	const char *pos[2] = {NULL, NULL};
+	int n = 0;
+
+	*a = (struct args){.cmd = argv[1], .timeout = 10};
+	if (a->cmd == NULL)
+		usage_error("missing subcommand");
+	bool create = !strcmp(a->cmd, "create"), cli = !strcmp(a->cmd, "client");
+	bool srv = !strcmp(a->cmd, "server");
+	int want = create || cli ? 2 : 1;
+	if (!create && !cli && !srv && strcmp(a->cmd, "write") && strcmp(a->cmd, "read") &&
+	    strcmp(a->cmd, "info") && strcmp(a->cmd, "unlink"))
+		usage_error("unknown subcommand '%s'", a->cmd);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-t") && (cli || srv))
+			a->timeout = parse_count(argv[++i], "SECONDS", 1, 3600);
+		else if (!strcmp(argv[i], "-c") && srv)
+			a->nclients = parse_count(argv[++i], "NCLIENTS", 1, 1000);
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			usage_error("%s: unknown option '%s'", a->cmd, argv[i]);
+		else if (n < want)
+			pos[n++] = argv[i];
+		else
+			usage_error("%s: unexpected argument '%s'", a->cmd, argv[i]);
+	}
+	if (n == 0)
+		usage_error("%s: missing NAME", a->cmd);
+	a->name = pos[0];
+	if (create && n < 2)
+		usage_error("create: missing SIZE");
+	if (cli && n < 2)
+		usage_error("client: missing NLOOP");
+	if (n == 2)
+		a->num = parse_count(pos[1], create ? "SIZE" : "NLOOP", 1,
+				     create ? SIZE_LIMIT : NLOOP_MAX);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+
+	prog_init(argv, "create NAME SIZE | write NAME | read NAME | info NAME | unlink NAME |\n"
+			"       server [-c NCLIENTS] [-t SECONDS] NAME | "
+			"client [-t SECONDS] NAME NLOOP");
+	parse_args(argc, argv, &a);
+
+	if (!strcmp(a.cmd, "create"))
+		create(a.name, a.num);
+	else if (!strcmp(a.cmd, "write"))
+		write_pattern(a.name);
+	else if (!strcmp(a.cmd, "read"))
+		read_pattern(a.name);
+	else if (!strcmp(a.cmd, "info"))
+		info(a.name);
+	else if (!strcmp(a.cmd, "unlink"))
+		unlink_object(a.name);
+	else if (!strcmp(a.cmd, "server"))
+		server(a.name, a.nclients, a.timeout);
+	else
+		client(a.name, a.num, a.timeout);
+	return 0;
+}

@@ -1,0 +1,278 @@
+/*
+ * 08-sysv-shm - the System V "shared memory segment".
+ *
+ * The older API that gave shared memory segments their name. A segment is
+ * found by a numeric key, not a path: ftok() turns a file that exists (its
+ * inode and device) and a small project number into that key, shmget() finds
+ * or creates the segment and returns its id, shmat() maps it, shmdt() unmaps
+ * it, shmctl() reads its shmid_ds (what `ipcs -m` shows) or removes it.
+ * IPC_RMID only marks a segment: it is destroyed when the last process
+ * attached to it detaches (`rmid` shows each step, with shm_nattch).
+ *
+ * The key file is -k PATH, by default your home directory: it exists, is
+ * yours, keeps its inode across runs and rebuilds, and needs no cleanup.
+ *
+ * Calls: ftok, shmget (IPC_CREAT|IPC_EXCL, 0600), shmat, shmdt,
+ *        shmctl (IPC_STAT, IPC_RMID).
+ *
+ *   $ bin/08-sysv-shm create 4096
+ *   created segment shmid 32821: 4096 bytes, key 0x0800054a, mode 0600
+ *   $ bin/08-sysv-shm write && bin/08-sysv-shm read
+ *   wrote the pattern into all 4096 bytes of shmid 32821
+ *   all 4096 bytes of shmid 32821 match the pattern (nattch=1: us)
+ *   $ bin/08-sysv-shm remove
+ *   removed segment shmid 32821 (key 0x0800054a)
+ */
+#include "unpipc.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#define PROJ_ID 8             /* ftok's project number: 1..255; this lab's number */
+#define SIZE_LIMIT (1L << 30) /* 1 GiB */
+
+static const char *key_path; /* -k PATH, or the home directory */
+static key_t key;
+
+static void make_key(void)
+{
+	if (key_path == NULL)
+		key_path = getenv("HOME");
+	if (key_path == NULL || key_path[0] == '\0') { /* HOME unset: ask the user database */
+		struct passwd *pw = getpwuid(getuid());
+		key_path = pw ? pw->pw_dir : NULL;
+	}
+	if (key_path == NULL)
+		err_quit("no home directory: give a key file with -k PATH");
+	key = ftok(key_path, PROJ_ID);
+	if (key == -1)
+		err_sys("ftok %s", key_path);
+}
+
+/* The id of the segment our key names; it must exist. */
+static int find_segment(void)
+{
+	make_key();
+	int id = shmget(key, 0, 0);
+	if (id == -1 && errno == ENOENT)
+		err_quit("no shared memory segment with key 0x%08lx (ftok of %s): create it first",
+			 (unsigned long)key, key_path);
+	if (id == -1)
+		err_sys("shmget key 0x%08lx", (unsigned long)key);
+	return id;
+}
+
+static unsigned long nattch(int id)
+{
+	struct shmid_ds ds;
+	Shmctl(id, IPC_STAT, &ds);
+	return (unsigned long)ds.shm_nattch;
+}
+
+static size_t segment_size(int id)
+{
+	struct shmid_ds ds;
+	Shmctl(id, IPC_STAT, &ds);
+	return ds.shm_segsz;
+}
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i % 251 + 1); /* never 0: a fresh segment does not match */
+}
+
+static void print_key(void)
+{
+	make_key();
+	printf("ftok(\"%s\", %d) = 0x%08lx\n", key_path, PROJ_ID, (unsigned long)key);
+}
+
+static void create(long size)
+{
+	make_key();
+	int id = shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | FILE_MODE);
+	if (id == -1 && errno == EEXIST)
+		err_quit("a segment with key 0x%08lx already exists (ftok of %s): "
+			 "remove it with: %s remove -k %s", (unsigned long)key, key_path, prog_name(),
+			 key_path);
+	if (id == -1)
+		err_sys("shmget key 0x%08lx, %ld bytes", (unsigned long)key, size);
+	printf("created segment shmid %d: %ld bytes, key 0x%08lx, mode 0600\n", id, size,
+	       (unsigned long)key);
+}
+
+static void write_pattern(void)
+{
+	int id = find_segment();
+	size_t size = segment_size(id);
+	unsigned char *p = Shmat(id, NULL, 0);
+	for (size_t i = 0; i < size; i++)
+		p[i] = pattern(i);
+	Shmdt(p);
+	printf("wrote the pattern into all %zu bytes of shmid %d\n", size, id);
+}
+
+static void check_pattern(int id, const unsigned char *p, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (p[i] != pattern(i))
+			err_quit("shmid %d: first mismatch at offset %zu: expected 0x%02x, found 0x%02x",
+				 id, i, pattern(i), p[i]);
+	printf("all %zu bytes of shmid %d match the pattern (nattch=%lu: us", size, id, nattch(id));
+	printf(nattch(id) > 1 ? " and others)\n" : ")\n");
+}
+
+/* read [-w SECONDS]: with -w, stay attached meanwhile (remove it from another
+ * terminal and watch `ipcs -m`), then read again. */
+static void read_pattern(long hold)
+{
+	int id = find_segment();
+	size_t size = segment_size(id);
+	const unsigned char *p = Shmat(id, NULL, SHM_RDONLY);
+	check_pattern(id, p, size);
+	if (hold > 0) {
+		printf("staying attached for %ld s\n", hold);
+		sleep((unsigned)hold);
+		check_pattern(id, p, size); /* still ours, even if removed meanwhile */
+	}
+	Shmdt(p);
+}
+
+static void print_time(const char *label, time_t t, const char *what)
+{
+	char buf[64] = "never";
+	if (t != 0)
+		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", localtime(&t));
+	printf("%-8s%-20s (%s)\n", label, buf, what);
+}
+
+static void info(void)
+{
+	struct shmid_ds ds;
+	int id = find_segment();
+	Shmctl(id, IPC_STAT, &ds);
+	struct passwd *pw = getpwuid(ds.shm_perm.uid);
+	struct group *gr = getgrgid(ds.shm_perm.gid);
+	printf("key:    0x%08lx (ftok of %s, %d)\n", (unsigned long)key, key_path, PROJ_ID);
+	printf("shmid:  %d\n", id);
+	printf("owner:  %s (uid %ld), group %s (gid %ld)\n", pw ? pw->pw_name : "?",
+	       (long)ds.shm_perm.uid, gr ? gr->gr_name : "?", (long)ds.shm_perm.gid);
+	printf("perms:  %03o\n", (unsigned)(ds.shm_perm.mode & 0777));
+	printf("bytes:  %zu\n", ds.shm_segsz);
+	printf("nattch: %lu\n", (unsigned long)ds.shm_nattch);
+	printf("cpid:   %ld (created it)\n", (long)ds.shm_cpid);
+	printf("lpid:   %ld (last shmat or shmdt)\n", (long)ds.shm_lpid);
+	print_time("atime:", ds.shm_atime, "last shmat");
+	print_time("dtime:", ds.shm_dtime, "last shmdt");
+	print_time("ctime:", ds.shm_ctime, "created or last changed");
+}
+
+static void remove_segment(void)
+{
+	int id = find_segment();
+	unsigned long n = nattch(id);
+	Shmctl(id, IPC_RMID, NULL);
+	printf("removed segment shmid %d (key 0x%08lx)\n", id, (unsigned long)key);
+	if (n > 0)
+		printf("%lu attachment(s) remain: it is destroyed when the last one detaches\n", n);
+}
+
+/* -w SECONDS: time to look at `ipcs -m` from another terminal. */
+static void step(long hold)
+{
+	if (hold > 0)
+		sleep((unsigned)hold);
+}
+
+/* rmid [-w SECONDS]: one process stays attached while another removes. */
+static void rmid_demo(long hold)
+{
+	static const char msg[] = "written before IPC_RMID";
+	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
+	at_exit_shm_rmid(id);
+	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
+	step(hold);
+	char *p = Shmat(id, NULL, 0);
+	memcpy(p, msg, sizeof msg);
+	printf("nattch=%lu  parent: shmat, stores \"%s\"\n", nattch(id), msg);
+	step(hold);
+
+	pid_t pid = Fork();
+	if (pid == 0) {
+		printf("nattch=%lu  child:  fork() gave the child the parent's attachment\n", nattch(id));
+		step(hold);
+		Shmdt(p);
+		printf("nattch=%lu  child:  shmdt\n", nattch(id));
+		step(hold);
+		Shmctl(id, IPC_RMID, NULL);
+		printf("nattch=%lu  child:  shmctl(IPC_RMID): marked for removal; "
+		       "ipcs -m shows it as \"dest\"\n", nattch(id));
+		step(hold);
+		exit(0);
+	}
+	at_exit_kill(pid);
+	wait_child(pid);
+	at_exit_shm_rmid(-1); /* removed by the child; it goes with our shmdt */
+
+	printf("nattch=%lu  parent: still reads \"%s\"\n", nattch(id), p);
+	step(hold);
+	Shmdt(p);
+	struct shmid_ds ds;
+	if (shmctl(id, IPC_STAT, &ds) == -1)
+		printf("gone      parent: shmdt, the last attachment: "
+		       "shmctl(IPC_STAT) fails: %s\n", strerror(errno));
+	else
+		printf("nattch=%lu  parent: shmdt, yet it is still there\n", (unsigned long)ds.shm_nattch);
+}
+
+int main(int argc, char **argv)
+{
+	const char *size = NULL;
+	long hold = 0;
+
+	prog_init(argv, "key|write|info|remove [-k PATH] | create [-k PATH] SIZE | "
+			"read [-k PATH] [-w SECONDS] | rmid [-w SECONDS]");
+	if (argv[1] == NULL)
+		usage_error("missing subcommand");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "key") && strcmp(cmd, "create") && strcmp(cmd, "write") &&
+	    strcmp(cmd, "read") && strcmp(cmd, "info") && strcmp(cmd, "remove") && strcmp(cmd, "rmid"))
+		usage_error("unknown subcommand '%s'", cmd);
+	bool rmid = !strcmp(cmd, "rmid");
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-k") && !rmid) {
+			key_path = argv[++i];
+			if (key_path == NULL || key_path[0] == '\0')
+				usage_error("option -k needs a PATH");
+		} else if (!strcmp(argv[i], "-w") && (rmid || !strcmp(cmd, "read"))) {
+			hold = parse_count(argv[++i], "SECONDS", 0, 3600);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			usage_error("%s: unknown option '%s'", cmd, argv[i]);
+		} else if (!strcmp(cmd, "create") && size == NULL) {
+			size = argv[i];
+		} else {
+			usage_error("%s: unexpected argument '%s'", cmd, argv[i]);
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
+
+	if (!strcmp(cmd, "key"))
+		print_key();
+	else if (!strcmp(cmd, "create") && size == NULL)
+		usage_error("create: missing SIZE");
+	else if (!strcmp(cmd, "create"))
+		create(parse_count(size, "SIZE", 1, SIZE_LIMIT));
+	else if (!strcmp(cmd, "write"))
+		write_pattern();
+	else if (!strcmp(cmd, "read"))
+		read_pattern(hold);
+	else if (!strcmp(cmd, "info"))
+		info();
+	else if (!strcmp(cmd, "remove"))
+		remove_segment();
+	else
+		rmid_demo(hold);
+	return 0;
+}
