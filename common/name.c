@@ -31,11 +31,13 @@ void ipc_name(char *buf, size_t len, const char *name)
 		usage_error("SHMLAB_IPC_PREFIX '%s' is invalid (use 1 to %d letters, digits, "
 			    "'.', '_', '-'; not starting with '.')", prefix, PREFIX_MAX);
 	}
-	if (!valid_part(name, SYSTEM_MAX))
+	if (!valid_part(name, SIZE_MAX))
 		usage_error("name '%s' is invalid (use letters, digits, '.', '_', '-'; "
 			    "not starting with '.')", name);
-	int n = snprintf(buf, len, "/%s.%s", prefix, name);
-	if (n < 0 || (size_t)n >= len || n > SYSTEM_MAX)
-		usage_error("name '%s' is too long: '/%s.%s' has %d characters, this system allows %d",
-			    name, prefix, name, n, len - 1 < SYSTEM_MAX ? (int)len - 1 : SYSTEM_MAX);
+	size_t full = 2 + strlen(prefix) + strlen(name); /* "/" prefix "." name */
+	size_t max = len - 1 < SYSTEM_MAX ? len - 1 : SYSTEM_MAX;
+	if (full > max)
+		usage_error("name '%.20s...' is too long: the full name would have %zu characters, "
+			    "this system allows %zu", name, full, max);
+	snprintf(buf, len, "/%s.%s", prefix, name);
 }

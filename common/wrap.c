@@ -114,6 +114,10 @@ int make_temp_file(const char *tag)
 int open_backing_file(const char *path, size_t size)
 {
 	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file("counter");
+	struct stat st;
+	Fstat(fd, &st);
+	if (!S_ISREG(st.st_mode))
+		err_quit("%s is not a regular file", path);
 	Ftruncate(fd, 0);
 	Ftruncate(fd, (off_t)size);
 	return fd;
