@@ -52,7 +52,8 @@ teardown() {
 	expect 1 02-shared-race -q -f "$dir" 5
 	expect 1 02-shared-race -q -f /dev/full 5
 	expect 1 02-shared-race -q -f /nonexistent/dir/file 5
-	expect 1 TMPDIR=/nonexistent 02-shared-race -q 5
+	# valgrind itself cannot start without a TMPDIR
+	[ -n "${SHMLAB_VALGRIND:-}" ] || expect 1 TMPDIR=/nonexistent 02-shared-race -q 5
 	expect 2 SHMLAB_IPC_PREFIX= 03-named-semaphore -q 5
 	expect 2 SHMLAB_IPC_PREFIX=a/b 03-named-semaphore -q 5
 	expect 2 SHMLAB_IPC_PREFIX=.. 03-named-semaphore -q 5
