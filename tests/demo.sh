@@ -47,6 +47,15 @@ step "07 posix-shm: a second client, started on its own" \
 wait "$server"
 step "08 sysv-shm: IPC_RMID only marks the segment; it goes at the last shmdt" \
 	"$BIN/08-sysv-shm" rmid
+copy_dir=$(mktemp -d)
+trap 'rm -rf "$copy_dir"' EXIT
+head -c 1048576 /dev/urandom >"$copy_dir/in"
+step "09 shm-copy: a server and a client copy 1 MiB through one shared buffer" \
+	"$BIN/09-shm-copy" copy "$copy_dir/in" "$copy_dir/out"
+step "09 shm-copy: the copy is byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
+step "10 shm-ring-copy: the same through a ring of 4 buffers of 16 KiB" \
+	"$BIN/10-shm-ring-copy" copy -b 16384 -s 4 "$copy_dir/in" "$copy_dir/out"
+step "10 shm-ring-copy: again byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
 step "12 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
 	"$BIN/12-robust-lock" -t 1
 step "13 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \

@@ -7,7 +7,7 @@ set -eu
 real=$(cd "$1" && pwd)
 mkdir -p "$2"
 for prog in "$real"/*; do
-	[ -x "$prog" ] && [ -f "$prog" ] || continue
+	{ [ -f "$prog" ] && [ -x "$prog" ]; } || continue
 	cat >"$2/$(basename "$prog")" <<WRAP
 #!/bin/sh
 exec valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
