@@ -14,12 +14,13 @@
 
 #include <sys/shm.h>
 
-enum kind { FREE, FILE_PATH, SHM_NAME, SEM_NAME, CHILD_PID, SYSV_SHMID };
+enum kind { FREE, FILE_PATH, SHM_NAME, SEM_NAME, CHILD_PID, SYSV_SHMID, CALL };
 
 struct entry {
 	volatile sig_atomic_t kind; /* written last when registering, so the handler sees whole entries */
 	pid_t owner;
 	pid_t child; /* CHILD_PID: the pid; SYSV_SHMID: the segment id */
+	void (*fn)(void); /* CALL */
 	char name[PATH_MAX];
 };
 
@@ -39,6 +40,7 @@ static void run_cleanup(int sig)
 		case SEM_NAME: sem_unlink(e->name); break;
 		case CHILD_PID: kill(e->child, sig != 0 ? sig : SIGTERM); break;
 		case SYSV_SHMID: shmctl((int)e->child, IPC_RMID, NULL); break;
+		case CALL: e->fn(); break;
 		}
 		e->kind = FREE;
 	}
@@ -74,7 +76,7 @@ void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static void add(enum kind kind, const char *name, pid_t child)
+static void add(enum kind kind, const char *name, pid_t child, void (*fn)(void))
 {
 	if (!atexit_done) {
 		atexit(cleanup_at_exit);
@@ -86,6 +88,7 @@ static void add(enum kind kind, const char *name, pid_t child)
 			continue;
 		e->owner = getpid();
 		e->child = child;
+		e->fn = fn;
 		snprintf(e->name, sizeof e->name, "%s", name ? name : "");
 		e->kind = kind;
 		return;
@@ -93,10 +96,14 @@ static void add(enum kind kind, const char *name, pid_t child)
 	err_quit("internal error: cleanup table full");
 }
 
-void at_exit_unlink(const char *path) { add(FILE_PATH, path, 0); }
-void at_exit_shm_unlink(const char *name) { add(SHM_NAME, name, 0); }
-void at_exit_sem_unlink(const char *name) { add(SEM_NAME, name, 0); }
-void at_exit_kill(pid_t pid) { add(CHILD_PID, NULL, pid); }
+void at_exit_unlink(const char *path) { add(FILE_PATH, path, 0, NULL); }
+void at_exit_shm_unlink(const char *name) { add(SHM_NAME, name, 0, NULL); }
+void at_exit_sem_unlink(const char *name) { add(SEM_NAME, name, 0, NULL); }
+void at_exit_kill(pid_t pid) { add(CHILD_PID, NULL, pid, NULL); }
+
+/* Run fn on every way out too, e.g. to tell a peer through shared memory that
+ * we are going. It may run in a signal handler: async-signal-safe calls only. */
+void at_exit_call(void (*fn)(void)) { add(CALL, NULL, 0, fn); }
 
 /* Take a name (or, with name NULL, a child pid) off the list: it was removed
  * by the program itself, renamed, or is meant to outlive it. */
@@ -121,7 +128,7 @@ void at_exit_shm_rmid(int shmid)
 {
 	pid_t self = getpid();
 	if (shmid != -1) {
-		add(SYSV_SHMID, NULL, shmid);
+		add(SYSV_SHMID, NULL, shmid, NULL);
 		return;
 	}
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

@@ -102,7 +102,6 @@ void copy_role(int role)
 static struct copy_header *volatile active; /* the header we hold a role in */
 static volatile sig_atomic_t finished;       /* the end handshake is done */
 static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
-static struct sigaction chained[3];          /* the cleanup handlers of prog_init */
 
 /* Any early exit (err_*(), a signal) marks the copy ABORTED, so that the peer
  * stops at its next tick instead of waiting on a semaphore nobody will post.
@@ -113,32 +112,14 @@ static void mark_aborted(void)
 		active->state = COPY_ABORTED;
 }
 
-static void abort_on_signal(int sig)
-{
-	mark_aborted();
-	for (int i = 0; i < 3; i++)
-		if (stop_signals[i] == sig && chained[i].sa_handler != SIG_DFL &&
-		    chained[i].sa_handler != SIG_IGN)
-			chained[i].sa_handler(sig); /* cleans up, then dies of sig */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static void watch_exits(struct copy_header *h)
 {
 	static bool installed;
-	struct sigaction sa;
 
 	active = h;
-	if (installed)
-		return;
+	if (!installed)
+		at_exit_call(mark_aborted); /* on exit() and on SIGINT/SIGTERM/SIGHUP */
 	installed = true;
-	atexit(mark_aborted);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = abort_on_signal;
-	sigfillset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(stop_signals[i], &sa, &chained[i]);
 }
 
 /* Between making something and registering it for removal, a signal would

@@ -72,6 +72,7 @@ void at_exit_unlink(const char *path);     /* remove a file */
 void at_exit_shm_unlink(const char *name); /* shm_unlink a POSIX shm name */
 void at_exit_sem_unlink(const char *name); /* sem_unlink a POSIX semaphore name */
 void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this child */
+void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on every way out */
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void catch_signals(void);                  /* done by prog_init() */
 
@@ -91,7 +92,6 @@ int make_temp_file(const char *tag); /* private 0600 temp file in $TMPDIR, remov
 int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file, sized */
 
 /* ---- POSIX shared memory and semaphores (wrap.c) ---- */
-int Shm_open(const char *name, int oflag, mode_t mode);
 void Shm_unlink(const char *name);
 sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
 void Sem_close(sem_t *sem);

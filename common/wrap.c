@@ -123,14 +123,6 @@ int open_backing_file(const char *path, size_t size)
 	return fd;
 }
 
-int Shm_open(const char *name, int oflag, mode_t mode)
-{
-	int fd = shm_open(name, oflag, mode);
-	if (fd == -1)
-		err_sys("shm_open %s", name);
-	return fd;
-}
-
 void Shm_unlink(const char *name)
 {
 	if (shm_unlink(name) == -1)
