@@ -18,7 +18,7 @@
 # fresh TMPDIR (shell variables do not carry over from one command to the next);
 # after the block nothing may be left under that prefix in /dev/shm and no
 # shmlab-* file in that TMPDIR. If SHMLAB_BIN is set (e.g. build/san/bin), a
-# command's "bin/" at its start or after | ; & ( is replaced by it.
+# command's "bin/" at its start or after a space or one of | ; & ( is replaced by it.
 #
 # Needs only bash, coreutils, awk, sed, diff.
 set -uo pipefail
@@ -102,7 +102,7 @@ extract() {
 # The command as it runs: SHMLAB_BIN in place of bin/.
 rewrite() {
 	if [ -n "${SHMLAB_BIN:-}" ] && [ "$SHMLAB_BIN" != bin ]; then
-		sed -E "s#(^|[|;&(][[:space:]]*)bin/#\\1${SHMLAB_BIN%/}/#g"
+		sed -E "s#(^|[[:space:]|;&(])bin/#\\1${SHMLAB_BIN%/}/#g"
 	else
 		cat
 	fi
