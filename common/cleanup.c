@@ -121,6 +121,7 @@ static void forget(const char *name, pid_t child)
 }
 
 void at_exit_forget(const char *path_or_name) { forget(path_or_name, 0); }
+void at_exit_forget_child(pid_t pid) { forget(NULL, pid); }
 
 /* A System V segment has no name: IPC_RMID it by id. -1 forgets this
  * process's segments (removed already, or meant to outlive it). */

@@ -74,6 +74,7 @@ void at_exit_sem_unlink(const char *name); /* sem_unlink a POSIX semaphore name 
 void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this child */
 void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on every way out */
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
+void at_exit_forget_child(pid_t pid);      /* it was reaped (by other means than wait_child) */
 void catch_signals(void);                  /* done by prog_init() */
 
 /* ---- processes (wrap.c) ---- */
@@ -89,6 +90,7 @@ void Fstat(int fd, struct stat *st);
 void *Mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
 void Munmap(void *addr, size_t len);
 int make_temp_file(const char *tag); /* private 0600 temp file in $TMPDIR, removed at exit */
+int make_temp_file_in(const char *dir, const char *tag, char *path, size_t len); /* named */
 int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file, sized */
 
 /* ---- POSIX shared memory and semaphores (wrap.c) ---- */

@@ -91,22 +91,28 @@ void Munmap(void *addr, size_t len)
 		err_sys("munmap");
 }
 
-/* A private (0600) file in $TMPDIR (default /tmp), removed on every exit path. */
-int make_temp_file(const char *tag)
+/* A private (0600) file dir/shmlab-TAG.XXXXXX, removed on every exit path;
+ * its name is left in path. */
+int make_temp_file_in(const char *dir, const char *tag, char *path, size_t len)
 {
-	char path[PATH_MAX];
-	const char *dir = getenv("TMPDIR");
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	int n = snprintf(path, sizeof path, "%s/shmlab-%s.XXXXXX", dir, tag);
-	if (n < 0 || (size_t)n >= sizeof path)
-		err_quit("TMPDIR is too long");
+	int n = snprintf(path, len, "%s/shmlab-%s.XXXXXX", dir, tag);
+	if (n < 0 || (size_t)n >= len)
+		err_quit("directory name too long: %s", dir);
 	int fd = mkstemp(path);
 	if (fd == -1)
 		err_sys("mkstemp %s/shmlab-%s.XXXXXX", dir, tag); /* path was overwritten */
 	at_exit_unlink(path);
 	return fd;
+}
+
+/* The same in $TMPDIR (default /tmp), when nobody needs the name. */
+int make_temp_file(const char *tag)
+{
+	char path[PATH_MAX];
+	const char *dir = getenv("TMPDIR");
+
+	return make_temp_file_in(dir != NULL && dir[0] != '\0' ? dir : "/tmp", tag, path,
+				 sizeof path);
 }
 
 /* The file behind a MAP_SHARED mapping: the user's PATH (overwritten, and left

@@ -27,12 +27,12 @@ teardown() {
 	done
 }
 
-@test "09: the default chunk is 64 KiB" {
-	for size in 65535 65536 65537 1048576; do
+@test "09: the default chunk is 1 MiB" {
+	for size in 1048575 1048576 1048577 4194304; do
 		head -c "$size" /dev/urandom >in
 		run --separate-stderr -0 "$PROG" copy in out
 		cmp in out
-		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + 65535) / 65536)))"
+		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + 1048575) / 1048576)))"
 	done
 }
 
@@ -49,7 +49,7 @@ teardown() {
 	truncate -s 5G in
 	run -0 bash -c "'$PROG' copy in - 2>err | cmp - in"
 	assert_output ""
-	assert_equal "$(sort err)" "$(summary 5368709120 81920)"
+	assert_equal "$(sort err)" "$(summary 5368709120 5120)"
 }
 
 @test "09: a sparse 5 GiB input copied to a file is byte-exact" {
@@ -79,10 +79,10 @@ teardown() {
 	spid=$pid
 	wait_for_object order
 	run -0 "$PROG" client -n order out
-	assert_output "09-shm-copy client: received 200000 bytes in 4 chunks"
+	assert_output "09-shm-copy client: received 200000 bytes in 1 chunk"
 	finish server "$spid"
 	assert_equal "$status" 0
-	assert_output "09-shm-copy server: sent 200000 bytes in 4 chunks"
+	assert_output "09-shm-copy server: sent 200000 bytes in 1 chunk"
 	cmp in out
 
 	start client "$PROG" client -n order out2
@@ -353,7 +353,7 @@ teardown() {
 @test "09: a corrupt header (magic, version, chunk, size): the client says so and exits 1" {
 	echo data >in
 	# FIELD VALUE[:what the client reports, if not FIELD VALUE]
-	for entry in "magic 0x12345678" "version 10" "chunk 0" "chunk 0xffffffff" "chunk 1048576:size 69632"; do
+	for entry in "magic 0x12345678" "version 10" "chunk 0" "chunk 0xffffffff" "chunk 2097152:size 1052672"; do
 		start server "$PROG" server -n bad in
 		spid=$pid
 		wait_for_object bad
