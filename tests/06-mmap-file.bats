@@ -12,16 +12,6 @@ setup() {
 	cp notes.txt before.txt
 }
 
-# In teardown bats does not stop at a failed check, and shmlab_teardown
-# returns the status of its last check only: check /dev/shm here as well.
-teardown() {
-	local left
-	left=$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -printf '%f ')
-	shmlab_teardown || return 1
-	[ -z "$left" ] || { find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -delete
-		fail "left in /dev/shm: $left"; return 1; }
-}
-
 @test "06: shared: a store through the mapping is what read() and cat see" {
 	run -0 "$BIN/06-mmap-file" shared notes.txt HOWDY
 	assert_equal "${#lines[@]}" 4

@@ -10,16 +10,6 @@ setup() {
 	OBJ="/dev/shm/$SHMLAB_IPC_PREFIX"
 }
 
-# In teardown bats does not stop at a failed check, and shmlab_teardown
-# returns the status of its last check only: check /dev/shm here as well.
-teardown() {
-	local left
-	left=$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -printf '%f ')
-	shmlab_teardown || return 1
-	[ -z "$left" ] || { find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -delete
-		fail "left in /dev/shm: $left"; return 1; }
-}
-
 # Wait at most SECONDS for background process PID to end; its exit status
 # becomes ours. One still running is killed and fails the test.
 wait_exit() {

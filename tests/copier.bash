@@ -1,6 +1,6 @@
 # What the tests of the shared-memory copiers (09, 10) share. The test file
 # sets PROG (the program under test) and LAB (its name, as in its messages).
-# shellcheck shell=bash disable=SC2034 # pid, status, output...: set for the test
+# shellcheck shell=bash disable=SC2034,SC2154 # pid, status, output...: set for the test; stderr by run
 
 # The test tool that tampers with a running copy's header (tests/corrupt-header.c).
 build_corrupt_header() {
@@ -83,4 +83,341 @@ unprivileged() {
 	else
 		"$@"
 	fi
+}
+
+# ---- the tests both copiers must pass: each lab's .bats file calls these
+# from its own @test, with PROG and LAB set to its program.
+
+# copy is byte-exact for 0, 1, chunk-1, chunk, chunk+1 bytes and many chunks
+copier_byte_exact_sizes() {
+	for size in 0 1 4095 4096 4097 1000000; do
+		head -c "$size" /dev/urandom >in
+		run --separate-stderr -0 "$PROG" copy -b 4096 in out
+		cmp in out
+		assert_output ""
+		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + 4095) / 4096)))"
+	done
+}
+
+# binary data: every byte value, NULs and newlines included
+copier_binary_data() {
+	for i in $(seq 0 255); do printf '%b' "\\0$(printf '%03o' "$i")"; done >in
+	cat in in in >>in2
+	mv in2 in
+	run -0 "$PROG" copy -b 100 in out
+	cmp in out
+	assert_equal "$(stat -c %s out)" 768
+}
+
+# a sparse 5 GiB input copied to a file is byte-exact
+copier_sparse_5g_to_file() {
+	local avail
+	avail=$(df -P -k . | awk 'NR == 2 { print $4 }')
+	[ "$avail" -gt $((7 * 1024 * 1024)) ] ||
+		skip "needs 7 GiB free in $BATS_TEST_TMPDIR, has $((avail / 1024)) MiB"
+	truncate -s 5G in
+	run -0 "$PROG" copy -b 1048576 in out
+	assert_equal "$(stat -c %s out)" 5368709120
+	cmp in out
+	rm -f out
+}
+
+# input from a pipe, output to a pipe
+copier_pipes() {
+	head -c 300000 /dev/urandom >in
+	run -0 bash -c "cat in | '$PROG' copy - out"
+	cmp in out
+	run -0 bash -c "'$PROG' copy in - 2>/dev/null | cat >piped"
+	cmp in piped
+	run -0 bash -c "cat in | '$PROG' copy -b 1000 - - 2>/dev/null | cmp - in"
+}
+
+# server from stdin, client to stdout
+copier_stdin_stdout() {
+	head -c 150000 /dev/urandom >in
+	start client "$PROG" client -n pipes -
+	cpid=$pid
+	wait_for_object pipes
+	run -0 bash -c "cat in | '$PROG' server -n pipes -"
+	finish client "$cpid"
+	assert_equal "$status" 0
+	cmp in client.out
+}
+
+# OUTPUT is replaced only when complete, with the usual permissions
+copier_output_replaced_when_complete() {
+	echo old >out
+	hold_fifo fifo
+	start copy bash -c "umask 022 && exec '$PROG' copy fifo out"
+	cpid=$pid
+	printf 'new data' >&8
+	sleep 0.5
+	assert_equal "$(cat out)" old # the copy writes a temp file beside it
+	exec 8>&-
+	finish copy "$cpid"
+	assert_equal "$status" 0
+	assert_equal "$(cat out)" "new data"
+	assert_equal "$(stat -c %a out)" 644
+}
+
+# input missing or a directory: exit 1, no OUTPUT, nothing left
+copier_bad_input() {
+	run -1 "$PROG" copy nosuch out
+	assert_output --partial "$LAB server: open nosuch: No such file or directory"
+	assert_file_not_exists out
+	mkdir dir
+	run -1 "$PROG" copy dir out
+	assert_output --partial "$LAB server: read dir: Is a directory"
+	assert_file_not_exists out
+	run -1 "$PROG" copy /proc/self/mem out # a read error on the way
+	assert_output --regexp "read /proc/self/mem: (Input/output|I/O) error"
+	assert_file_not_exists out
+}
+
+# output directory missing, OUTPUT a directory: exit 1, nothing left
+copier_bad_output() {
+	echo data >in
+	run -1 "$PROG" copy in nodir/out
+	assert_output "$LAB: create a temp file beside nodir/out: No such file or directory"
+	mkdir dir
+	run -1 "$PROG" copy in dir
+	assert_output "$LAB: write dir: Is a directory"
+}
+
+# input unreadable, output directory unwritable: exit 1, nothing left
+copier_permissions() {
+	if [ "$(id -u)" -eq 0 ]; then
+		command -v setpriv >/dev/null || skip "root reads everything; setpriv is missing to test as nobody"
+		unprivileged test -x "$PROG" || skip "$PROG is not reachable by user nobody"
+	fi
+	perm_dir=$(mktemp -d /tmp/copier-perm.XXXXXX)
+	chmod 755 "$perm_dir"
+	echo secret >"$perm_dir/in"
+	chmod 600 "$perm_dir/in"
+	mkdir "$perm_dir/ro" "$perm_dir/rw"
+	chmod 777 "$perm_dir/rw"
+	echo data >"$perm_dir/open"
+	chmod 644 "$perm_dir/open"
+	chmod 555 "$perm_dir/ro"
+	[ "$(id -u)" -eq 0 ] || chmod 000 "$perm_dir/in"
+	run -1 unprivileged "$PROG" copy "$perm_dir/in" "$perm_dir/rw/out"
+	assert_output --partial "open $perm_dir/in: Permission denied"
+	run -1 unprivileged "$PROG" copy "$perm_dir/open" "$perm_dir/ro/out"
+	assert_output --partial "create a temp file beside $perm_dir/ro/out: Permission denied"
+	run ls -A "$perm_dir/rw"
+	assert_output ""
+	assert_file_not_exists "$perm_dir/ro/out"
+	run ls -A "$perm_dir/ro"
+	assert_output ""
+}
+
+# OUTPUT on /dev/full: ENOSPC reported, exit 1, no temp file in /dev
+copier_dev_full() {
+	head -c 100000 /dev/urandom >in
+	run -1 "$PROG" copy in /dev/full
+	assert_output --partial "$LAB client: write /dev/full: No space left on device"
+	refute_output --partial "sent"
+	assert_equal "$(find /dev -maxdepth 1 -name 'shmlab-*')" ""
+	# the standalone server hears of it and fails too
+	start server "$PROG" server -n full in
+	spid=$pid
+	run -1 "$PROG" client -n full /dev/full
+	assert_output "$LAB client: write /dev/full: No space left on device"
+	finish server "$spid" 5
+	assert_equal "$status" 1
+	assert_output "$LAB server: the client stopped"
+}
+
+# a side that fails on its file stops the waiting peer at once
+copier_failure_stops_peer() {
+	echo data >in
+	start client "$PROG" client -n f out
+	cpid=$pid
+	wait_for_object f
+	run -1 "$PROG" server -n f nosuch
+	assert_output "$LAB server: open nosuch: No such file or directory"
+	finish client "$cpid" 5
+	assert_equal "$status" 1
+	assert_output "$LAB client: the server stopped"
+	assert_file_not_exists out
+
+	start server "$PROG" server -n f in
+	spid=$pid
+	wait_for_object f
+	run -1 "$PROG" client -n f nodir/out
+	assert_output "$LAB client: create a temp file beside nodir/out: No such file or directory"
+	finish server "$spid" 5
+	assert_equal "$status" 1
+	assert_output "$LAB server: the client stopped"
+}
+
+# a peer that never comes: each side gives up after -t seconds
+copier_peer_never_comes() {
+	echo data >in
+	run -1 "$PROG" server -n lone -t 1 in
+	assert_output "$LAB server: no client came within 1 s"
+	run -1 "$PROG" client -n lone -t 1 out
+	assert_output "$LAB client: no server came within 1 s"
+	assert_file_not_exists out
+}
+
+# a name in use: the newcomer says so, exits 1 and disturbs nothing
+copier_name_in_use() {
+	head -c 300000 /dev/urandom >in
+	start server "$PROG" server -n busy in
+	spid=$pid
+	wait_for_object busy
+	run -1 "$PROG" server -n busy in
+	assert_output "$LAB server: name 'busy' is in use ($(full_name busy))"
+	run -0 "$PROG" client -n busy out
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp in out
+
+	# while a copy runs
+	hold_fifo fifo
+	start server "$PROG" server -n busy fifo
+	spid=$pid
+	start client "$PROG" client -n busy out2
+	cpid=$pid
+	corrupt_header "$(full_name busy)" pids >/dev/null
+	run -1 "$PROG" client -n busy out3
+	assert_output "$LAB client: name 'busy' is in use ($(full_name busy))"
+	run -1 "$PROG" server -n busy in
+	assert_output --partial "is in use"
+	assert_file_not_exists out3
+	printf 'still fine' >&8
+	exec 8>&-
+	finish client "$cpid"
+	assert_equal "$status" 0
+	finish server "$spid"
+	assert_equal "$status" 0
+	assert_equal "$(cat out2)" "still fine"
+}
+
+# server killed with SIGKILL mid-copy: the client stops within 5 s, exit 1
+copier_server_killed() {
+	hold_fifo fifo
+	start server "$PROG" server -n kill fifo
+	spid=$pid
+	start client "$PROG" client -n kill out
+	cpid=$pid
+	printf 'some data' >&8
+	corrupt_header "$(full_name kill)" pids >/dev/null
+	mark_time
+	kill -9 "$spid"
+	finish client "$cpid" 10
+	assert_equal "$status" 1
+	assert_output --regexp "^$LAB client: the server \(pid [0-9]+\) died$"
+	[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
+	assert_file_not_exists out
+	finish server "$spid"
+	assert_equal "$status" 137
+}
+
+# client killed with SIGKILL mid-copy: the server stops within 5 s, exit 1
+copier_client_killed() {
+	head -c 1000000 /dev/urandom >in
+	hold_fifo outfifo # nobody reads it: the client blocks in write()
+	start server "$PROG" server -n kill in
+	spid=$pid
+	start client "$PROG" client -n kill outfifo
+	cpid=$pid
+	corrupt_header "$(full_name kill)" pids >/dev/null
+	sleep 0.2
+	mark_time
+	kill -9 "$cpid"
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	assert_output --regexp "^$LAB server: the client \(pid [0-9]+\) died$"
+	[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
+	finish client "$cpid"
+	assert_equal "$status" 137
+}
+
+# copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left
+copier_copy_child_killed() {
+	for victim in server client; do
+		hold_fifo fifo
+		start copy "$PROG" copy fifo out
+		ppid=$pid
+		read -r spid cpid < <(corrupt_header "$(full_name "copy-$ppid")" pids)
+		[ -n "$cpid" ] || fail "no pids"
+		assert_file_exists shmlab-copy.* # the temp OUTPUT
+		mark_time
+		if [ "$victim" = server ]; then kill -9 "$spid"; else kill -9 "$cpid"; fi
+		finish copy "$ppid" 10
+		assert_equal "$status" 1
+		assert_output --regexp "killed by signal 9"
+		[ "$elapsed_ms" -lt 5000 ] || fail "$victim: took $elapsed_ms ms"
+		assert_file_not_exists out
+		exec 8>&-
+		rm fifo
+		assert_nothing_left
+	done
+}
+
+# SIGINT or SIGTERM to either side: both stop, exit non-zero, nothing left
+copier_signals() {
+	for sig in INT TERM; do
+		for victim in server client; do
+			hold_fifo fifo
+			start server "$PROG" server -n sig fifo
+			spid=$pid
+			start client "$PROG" client -n sig out
+			cpid=$pid
+			corrupt_header "$(full_name sig)" pids >/dev/null
+			mark_time
+			if [ "$victim" = server ]; then
+				kill -s "$sig" "$spid"
+				finish server "$spid"
+				other=client opid=$cpid
+			else
+				kill -s "$sig" "$cpid"
+				finish client "$cpid"
+				exec 8>&- # the server sleeps in read() until data or end of file comes
+				other=server opid=$spid
+			fi
+			[ "$status" -gt 128 ] || fail "$victim: exit $status after SIG$sig"
+			finish "$other" "$opid" 10
+			assert_equal "$status" 1
+			assert_output "$LAB $other: the $victim stopped"
+			[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
+			assert_file_not_exists out
+			exec 8>&-
+			rm fifo
+			assert_nothing_left
+		done
+	done
+}
+
+# copy: SIGINT or SIGTERM stops the parent and both children
+copier_copy_signals() {
+	hold_fifo fifo
+	interrupt_midrun INT 0.5 "$PROG" copy fifo dst
+	assert_file_not_exists dst
+	interrupt_midrun TERM 0.5 "$PROG" copy fifo dst
+	assert_file_not_exists dst
+}
+
+# a corrupt chunk length mid-copy: the client exits 1 before writing it
+copier_corrupt_len() {
+	hold_fifo fifo
+	start server "$PROG" server -n bad fifo
+	spid=$pid
+	start client "$PROG" client -n bad out
+	cpid=$pid
+	corrupt_header "$(full_name bad)" pids >/dev/null
+	kill -STOP "$cpid"
+	printf 'hello' >&8
+	corrupt_header "$(full_name bad)" len 0x7fffffff # once the server has filled it
+	kill -CONT "$cpid"
+	finish client "$cpid"
+	assert_equal "$status" 1
+	assert_output "$LAB client: corrupt shared header (len 2147483647)"
+	assert_file_not_exists out
+	exec 8>&-
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	assert_output "$LAB server: the client stopped"
 }

@@ -33,8 +33,13 @@ shmlab_setup() {
 assert_nothing_left() {
 	local left
 	left=$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -printf '%f ')
-	# bats does not stop a teardown at a failed command: return at once
-	[ -z "$left" ] || { fail "left in /dev/shm: $left"; return 1; }
+	if [ -n "$left" ]; then
+		# report it, then remove it, so one leak fails one test, not the next ones too;
+		# bats does not stop a teardown at a failed command: return at once
+		find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.*" -delete
+		fail "left in /dev/shm: $left"
+		return 1
+	fi
 	left=$(find "$TMPDIR" -maxdepth 1 -name 'shmlab-*' -printf '%f ')
 	[ -z "$left" ] || { fail "temp files left: $left"; return 1; }
 }
