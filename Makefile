@@ -71,7 +71,7 @@ check-san:
 check-musl:
 	@tests/need.sh musl-gcc musl-tools
 	$(MAKE) --no-print-directory BUILD=build/musl BIN=build/musl/bin CC=musl-gcc CFLAGS="$(WERROR)"
-	SHMLAB_BIN=build/musl/bin tests/run
+	CC=musl-gcc SHMLAB_BIN=build/musl/bin tests/run # CC: test helpers must share the labs' struct layout
 
 check-valgrind:
 	@tests/need.sh valgrind valgrind
