@@ -233,7 +233,7 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 	spid=$!
 	wait_line server.out "is ready"
 	n=20000000 # long enough to be still counting when the server stops
-	[ -z "${SHMLAB_VALGRIND:-}" ] || n=400000 # valgrind runs it some 50 times slower
+	[ -z "${SHMLAB_VALGRIND:-}" ] || n=40000 # valgrind runs it some 100 times slower
 	"$BIN/07-posix-shm" client counter "$n" >client.out 2>&1 &
 	cpid=$!
 	sleep 0.3

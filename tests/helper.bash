@@ -62,12 +62,21 @@ assert_usage_error() {
 # Start a lab in the background, let it get going, send it a signal, and check
 # it died of it (status 128+sig) within a few seconds, leaving nothing behind.
 # Usage: interrupt_midrun SIGNAL DELAY command args...
+# DELAY is seconds, or lines:N to wait (up to 60 s) until it has printed N lines.
 interrupt_midrun() {
 	local sig=$1 delay=$2
 	shift 2
 	"$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	local pid=$!
-	sleep "$delay"
+	if [[ $delay == lines:* ]]; then
+		for _ in $(seq 600); do
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -lt "${delay#lines:}" ] || break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	else
+		sleep "$delay"
+	fi
 	kill -0 "$pid" 2>/dev/null || fail "'$*' ended before it could be interrupted"
 	kill -s "$sig" "$pid"
 	local status=0 i
