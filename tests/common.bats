@@ -70,7 +70,7 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 }
 
 @test "common: a runtime error names the call and the cause, exit 1" {
-	[ -z "${SHMLAB_VALGRIND:-}" ] || skip "valgrind itself needs a working TMPDIR"
+	skip_under_valgrind "valgrind itself needs a working TMPDIR"
 	TMPDIR=/nonexistent run -1 "$BIN/02-shared-race" -q 10
 	assert_output "02-shared-race: mkstemp /nonexistent/shmlab-counter.XXXXXX: No such file or directory"
 }

@@ -51,6 +51,11 @@ shmlab_teardown() {
 setup() { shmlab_setup; }
 teardown() { shmlab_teardown; }
 
+# Some tests cannot run under valgrind (too slow, or valgrind itself in the way).
+skip_under_valgrind() {
+	[ -z "${SHMLAB_VALGRIND:-}" ] || skip "under valgrind: $1"
+}
+
 # A usage error: exit 2, the message and the usage line on stderr, nothing on stdout.
 assert_usage_error() {
 	local pattern=$1
