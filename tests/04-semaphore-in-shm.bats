@@ -56,6 +56,7 @@ load helper
 	pid=$!
 	sleep 0.5
 	run find /dev/shm -name "*$SHMLAB_IPC_PREFIX*"
+	kill -0 "$pid" || fail "04 ended too early to look"
 	stop_bg "$pid"
 	assert_output ""
 }

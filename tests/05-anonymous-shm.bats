@@ -62,6 +62,7 @@ load helper
 	sleep 0.5
 	files=$(ls -A "$TMPDIR")
 	run find /dev/shm -name "*$SHMLAB_IPC_PREFIX*"
+	kill -0 "$pid" || fail "05 ended too early to look"
 	stop_bg "$pid"
 	assert_output ""
 	assert_equal "$files" ""
