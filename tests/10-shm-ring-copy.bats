@@ -88,11 +88,7 @@ teardown() {
 }
 
 @test "10: a sparse 5 GiB input streamed to stdout is byte-exact (offsets past 4 GiB)" {
-	skip_under_valgrind "5 GiB takes minutes there; the plain, sanitizer and musl runs copy it"
-	truncate -s 5G in
-	run -0 bash -c "'$PROG' copy in - 2>err | cmp - in"
-	assert_output ""
-	assert_equal "$(sort err)" "$(summary 5368709120 81920)"
+	copier_sparse_5g_to_stdout 81920
 }
 
 @test "10: a sparse 5 GiB input copied to a file is byte-exact" {
@@ -104,26 +100,7 @@ teardown() {
 }
 
 @test "10: server first, then client; and client first, then server" {
-	head -c 200000 /dev/urandom >in
-	start server "$PROG" server -n order in
-	spid=$pid
-	wait_for_object order
-	run -0 "$PROG" client -n order out
-	assert_output "10-shm-ring-copy client: received 200000 bytes in 4 chunks"
-	finish server "$spid"
-	assert_equal "$status" 0
-	assert_output "10-shm-ring-copy server: sent 200000 bytes in 4 chunks"
-	cmp in out
-
-	start client "$PROG" client -n order out2
-	cpid=$pid
-	wait_for_object order
-	run -0 "$PROG" server -n order -b 1000 in
-	assert_output "10-shm-ring-copy server: sent 200000 bytes in 200 chunks"
-	finish client "$cpid"
-	assert_equal "$status" 0
-	assert_output "10-shm-ring-copy client: received 200000 bytes in 200 chunks"
-	cmp in out2
+	copier_either_order 4
 }
 
 @test "10: server from stdin, client to stdout" {
@@ -183,24 +160,8 @@ teardown() {
 }
 
 @test "10: a corrupt header (magic, version, chunk, slots, size): the client says so and exits 1" {
-	echo data >in
-	# FIELD VALUE[:what the client reports, if not FIELD VALUE]
-	for entry in "magic 0x12345678" "version 9" "chunk 0" "chunk 0xffffffff" "slots 0" "slots 1025" \
-		"chunk 1048576:size 270336" "slots 1024:size 270336"; do
-		start server "$PROG" server -n bad in
-		spid=$pid
-		wait_for_object bad
-		read -r field value <<<"${entry%%:*}"
-		corrupt_header "$(full_name bad)" "$field" "$value"
-		want="$field $((value))"
-		[[ $entry != *:* ]] || want=${entry#*:}
-		run -1 "$PROG" client -n bad out
-		assert_output "10-shm-ring-copy client: corrupt shared header ($want)"
-		assert_file_not_exists out
-		kill -TERM "$spid" 2>/dev/null || true # it waits for a client (magic, version)
-		finish server "$spid"
-		[ "$status" -ne 0 ] || fail "server: exit 0"
-	done
+	copier_corrupt_header "magic 0x12345678" "version 9" "chunk 0" "chunk 0xffffffff" "slots 0" "slots 1025" \
+		"chunk 1048576:size 270336" "slots 1024:size 270336"
 }
 
 @test "10: a corrupt chunk length mid-copy: the client exits 1 before writing it" {
@@ -208,26 +169,7 @@ teardown() {
 }
 
 @test "10: bad arguments are usage errors (exit 2)" {
-	run -2 "$PROG"
-	assert_usage_error "missing subcommand"
-	run -2 "$PROG" send in
-	assert_usage_error "unknown subcommand 'send'"
-	run -2 "$PROG" copy in
-	assert_usage_error "missing OUTPUT"
-	run -2 "$PROG" server
-	assert_usage_error "missing INPUT"
-	run -2 "$PROG" client
-	assert_usage_error "missing OUTPUT"
-	run -2 "$PROG" copy in out extra
-	assert_usage_error "unexpected argument 'extra'"
-	run -2 "$PROG" copy -b 0 in out
-	assert_usage_error "BYTES '0' is out of range (want 1 to 67108864)"
-	run -2 "$PROG" copy -b 67108865 in out
-	assert_usage_error "BYTES '67108865' is out of range"
-	run -2 "$PROG" copy -b 1k in out
-	assert_usage_error "BYTES '1k' is not a number"
-	run -2 "$PROG" server -t 0 in
-	assert_usage_error "SECONDS '0' is out of range"
+	copier_usage_errors
 	run -2 "$PROG" copy -s 0 in out
 	assert_usage_error "SLOTS '0' is out of range (want 1 to 1024)"
 	run -2 "$PROG" server -s 1025 in
@@ -236,12 +178,6 @@ teardown() {
 	assert_usage_error "64 slots of 67108864 bytes is more than 1 GiB of shared memory"
 	run -2 "$PROG" client -s 4 out
 	assert_usage_error "unknown option '-s' for client"
-	run -2 "$PROG" client -b 10 out
-	assert_usage_error "unknown option '-b' for client"
-	run -2 "$PROG" copy -b
-	assert_usage_error "option -b needs a value"
-	run -2 "$PROG" server -n ../x in
-	assert_usage_error "name '../x' is invalid"
 }
 
 @test "10: -h prints the usage on stdout and exits 0" {

@@ -109,6 +109,16 @@ copier_binary_data() {
 	assert_equal "$(stat -c %s out)" 768
 }
 
+# a sparse 5 GiB input streamed to stdout is byte-exact, in CHUNKS chunks of
+# the lab's default size
+copier_sparse_5g_to_stdout() {
+	skip_under_valgrind "5 GiB takes minutes there; the plain, sanitizer and musl runs copy it"
+	truncate -s 5G in
+	run -0 bash -c "'$PROG' copy in - 2>err | cmp - in"
+	assert_output ""
+	assert_equal "$(sort err)" "$(summary 5368709120 "$1")"
+}
+
 # a sparse 5 GiB input copied to a file is byte-exact
 copier_sparse_5g_to_file() {
 	local avail
@@ -131,6 +141,33 @@ copier_pipes() {
 	run -0 bash -c "'$PROG' copy in - 2>/dev/null | cat >piped"
 	cmp in piped
 	run -0 bash -c "cat in | '$PROG' copy -b 1000 - - 2>/dev/null | cmp - in"
+}
+
+# server first, then client; and client first, then server. CHUNKS: how many
+# of the default chunks 200000 bytes take (the second copy uses 1000-byte ones)
+copier_either_order() {
+	local s=s
+	[ "$1" -ne 1 ] || s=
+	head -c 200000 /dev/urandom >in
+	start server "$PROG" server -n order in
+	spid=$pid
+	wait_for_object order
+	run -0 "$PROG" client -n order out
+	assert_output "$LAB client: received 200000 bytes in $1 chunk$s"
+	finish server "$spid"
+	assert_equal "$status" 0
+	assert_output "$LAB server: sent 200000 bytes in $1 chunk$s"
+	cmp in out
+
+	start client "$PROG" client -n order out2
+	cpid=$pid
+	wait_for_object order
+	run -0 "$PROG" server -n order -b 1000 in
+	assert_output "$LAB server: sent 200000 bytes in 200 chunks"
+	finish client "$cpid"
+	assert_equal "$status" 0
+	assert_output "$LAB client: received 200000 bytes in 200 chunks"
+	cmp in out2
 }
 
 # server from stdin, client to stdout
@@ -430,4 +467,57 @@ copier_corrupt_len() {
 	finish server "$spid" 10
 	assert_equal "$status" 1
 	assert_output "$LAB server: the client stopped"
+}
+
+# a corrupt header: for each ENTRY, "FIELD VALUE[:what the client reports, if
+# not FIELD VALUE]", the server's header gets VALUE in FIELD and the client
+# must say so, exit 1 and leave no OUTPUT
+copier_corrupt_header() {
+	local entry field value want
+	echo data >in
+	for entry in "$@"; do
+		start server "$PROG" server -n bad in
+		spid=$pid
+		wait_for_object bad
+		read -r field value <<<"${entry%%:*}"
+		corrupt_header "$(full_name bad)" "$field" "$value"
+		want="$field $((value))"
+		[[ $entry != *:* ]] || want=${entry#*:}
+		run -1 "$PROG" client -n bad out
+		assert_output "$LAB client: corrupt shared header ($want)"
+		assert_file_not_exists out
+		kill -TERM "$spid" 2>/dev/null || true # it waits for a client (magic, version)
+		finish server "$spid"
+		[ "$status" -ne 0 ] || fail "server: exit 0"
+	done
+}
+
+# the usage errors both copiers share (each lab's test adds its own)
+copier_usage_errors() {
+	run -2 "$PROG"
+	assert_usage_error "missing subcommand"
+	run -2 "$PROG" send in
+	assert_usage_error "unknown subcommand 'send'"
+	run -2 "$PROG" copy in
+	assert_usage_error "missing OUTPUT"
+	run -2 "$PROG" server
+	assert_usage_error "missing INPUT"
+	run -2 "$PROG" client
+	assert_usage_error "missing OUTPUT"
+	run -2 "$PROG" copy in out extra
+	assert_usage_error "unexpected argument 'extra'"
+	run -2 "$PROG" copy -b 0 in out
+	assert_usage_error "BYTES '0' is out of range (want 1 to 67108864)"
+	run -2 "$PROG" copy -b 67108865 in out
+	assert_usage_error "BYTES '67108865' is out of range"
+	run -2 "$PROG" copy -b 1k in out
+	assert_usage_error "BYTES '1k' is not a number"
+	run -2 "$PROG" server -t 0 in
+	assert_usage_error "SECONDS '0' is out of range"
+	run -2 "$PROG" client -b 10 out
+	assert_usage_error "unknown option '-b' for client"
+	run -2 "$PROG" copy -b
+	assert_usage_error "option -b needs a value"
+	run -2 "$PROG" server -n ../x in
+	assert_usage_error "name '../x' is invalid"
 }
