@@ -40,8 +40,11 @@ static void parse_rw_args(int argc, char **argv, long *chunk, const char **in, c
 	*out = argv[i + 1];
 }
 
-/* Copy from one descriptor to the other through buf until end of file. */
-static void copy_fd(int from, int to, char *buf, size_t chunk, const char *src, const char *dst)
+/* Copy from one descriptor to the other through buf until end of file. If
+ * `to` is a pipe whose reader is the child `reader` (else 0), a write that
+ * finds it gone says why the child stopped rather than "Broken pipe". */
+static void copy_fd(int from, int to, char *buf, size_t chunk, const char *src, const char *dst,
+		    pid_t reader)
 {
 	for (;;) {
 		ssize_t n = read(from, buf, chunk);
@@ -55,6 +58,8 @@ static void copy_fd(int from, int to, char *buf, size_t chunk, const char *src, 
 			ssize_t w = write(to, buf + done, (size_t)(n - done));
 			if (w == -1 && errno == EINTR)
 				continue;
+			if (w == -1 && errno == EPIPE && reader > 0)
+				wait_child(reader); /* says why the reader stopped */
 			if (w == -1)
 				err_sys("write %s", dst);
 			done += w;
@@ -75,7 +80,7 @@ int rw_main(int argc, char **argv)
 		err_sys("malloc %ld bytes", chunk);
 	int ifd = Open(in, O_RDONLY, 0);
 	int ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
-	copy_fd(ifd, ofd, buf, (size_t)chunk, in, out);
+	copy_fd(ifd, ofd, buf, (size_t)chunk, in, out, 0);
 	Close(ofd);
 	Close(ifd);
 	free(buf);
@@ -103,7 +108,7 @@ int pipe_main(int argc, char **argv)
 	if (pid == 0) { /* child: pipe -> output */
 		Close(pfd[1]);
 		Close(ifd);
-		copy_fd(pfd[0], ofd, buf, (size_t)chunk, "pipe", out);
+		copy_fd(pfd[0], ofd, buf, (size_t)chunk, "pipe", out, 0);
 		Close(ofd);
 		exit(0);
 	}
@@ -111,25 +116,7 @@ int pipe_main(int argc, char **argv)
 	Close(pfd[0]);
 	Close(ofd);
 	signal(SIGPIPE, SIG_IGN); /* a reader that died shows as EPIPE, then in wait_child */
-	for (;;) {                /* parent: input -> pipe */
-		ssize_t n = read(ifd, buf, (size_t)chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			err_sys("read %s", in);
-		if (n == 0)
-			break;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(pfd[1], buf + done, (size_t)(n - done));
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1 && errno == EPIPE)
-				wait_child(pid); /* says why the reader stopped */
-			if (w == -1)
-				err_sys("write pipe");
-			done += w;
-		}
-	}
+	copy_fd(ifd, pfd[1], buf, (size_t)chunk, in, "pipe", pid); /* parent: input -> pipe */
 	Close(pfd[1]); /* end of file for the reader */
 	wait_child(pid);
 	Close(ifd);
