@@ -48,9 +48,7 @@ teardown() {
 	head -c 1048576 /dev/urandom >in
 	run --separate-stderr -0 "$PROG" copy in out
 	assert_equal "$(sort <<<"$stderr")" "$(summary 1048576 16)"
-	start server "$PROG" server -n ring -b 1000 -s 16 in
-	spid=$pid
-	wait_for_object ring
+	begin server ring -b 1000 -s 16 in
 	run -0 "$PROG" client -n ring out2
 	assert_output "10-shm-ring-copy client: received 1048576 bytes in 1049 chunks"
 	finish server "$spid"
@@ -73,9 +71,7 @@ teardown() {
 @test "10: a 09-shm-copy peer is refused: corrupt shared header (version)" {
 	[ -x "$BIN/09-shm-copy" ] || skip "09-shm-copy is not built"
 	echo data >in
-	start server "$PROG" server -n mixed in
-	spid=$pid
-	wait_for_object mixed
+	begin server mixed in
 	run -1 "$BIN/09-shm-copy" client -n mixed out
 	assert_output "09-shm-copy client: corrupt shared header (version 10)"
 	kill -TERM "$spid"

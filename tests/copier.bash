@@ -59,6 +59,16 @@ finish() {
 }
 mark_time() { t0=$(date +%s%3N); }
 
+# begin ROLE NAME ARG...: start `$PROG ROLE -n NAME ARG...` like start does,
+# its pid in spid (server) or cpid (client), and wait for the object NAME
+begin() {
+	local role=$1 name=$2
+	shift 2
+	start "$role" "$PROG" "$role" -n "$name" "$@"
+	if [ "$role" = server ]; then spid=$pid; else cpid=$pid; fi
+	wait_for_object "$name"
+}
+
 # hold_fifo PATH: make a FIFO and hold it open (read and write) on fd 8, so
 # that a program reading it waits for data, and one writing it fills it and
 # blocks. Data goes in with >&8; `exec 8>&-` lets a reader see end of file.
@@ -69,10 +79,13 @@ hold_fifo() {
 
 # The summary lines of a successful copy of BYTES in CHUNKS, sorted.
 summary() {
-	local s=s
-	[ "$2" -ne 1 ] || s=
-	printf '%s client: received %s bytes in %s chunk%s\n%s server: sent %s bytes in %s chunk%s' \
-		"$LAB" "$1" "$2" "$s" "$LAB" "$1" "$2" "$s"
+	printf '%s client: received %s bytes in %s\n%s server: sent %s bytes in %s' \
+		"$LAB" "$1" "$(chunks "$2")" "$LAB" "$1" "$(chunks "$2")"
+}
+
+# chunks N: "1 chunk" or "N chunks", as the copiers say it
+chunks() {
+	if [ "$1" -eq 1 ]; then echo "1 chunk"; else echo "$1 chunks"; fi
 }
 
 # Run a command as an unprivileged user if we are root (to whom every file is
@@ -146,22 +159,16 @@ copier_pipes() {
 # server first, then client; and client first, then server. CHUNKS: how many
 # of the default chunks 200000 bytes take (the second copy uses 1000-byte ones)
 copier_either_order() {
-	local s=s
-	[ "$1" -ne 1 ] || s=
 	head -c 200000 /dev/urandom >in
-	start server "$PROG" server -n order in
-	spid=$pid
-	wait_for_object order
+	begin server order in
 	run -0 "$PROG" client -n order out
-	assert_output "$LAB client: received 200000 bytes in $1 chunk$s"
+	assert_output "$LAB client: received 200000 bytes in $(chunks "$1")"
 	finish server "$spid"
 	assert_equal "$status" 0
-	assert_output "$LAB server: sent 200000 bytes in $1 chunk$s"
+	assert_output "$LAB server: sent 200000 bytes in $(chunks "$1")"
 	cmp in out
 
-	start client "$PROG" client -n order out2
-	cpid=$pid
-	wait_for_object order
+	begin client order out2
 	run -0 "$PROG" server -n order -b 1000 in
 	assert_output "$LAB server: sent 200000 bytes in 200 chunks"
 	finish client "$cpid"
@@ -173,9 +180,7 @@ copier_either_order() {
 # server from stdin, client to stdout
 copier_stdin_stdout() {
 	head -c 150000 /dev/urandom >in
-	start client "$PROG" client -n pipes -
-	cpid=$pid
-	wait_for_object pipes
+	begin client pipes -
 	run -0 bash -c "cat in | '$PROG' server -n pipes -"
 	finish client "$cpid"
 	assert_equal "$status" 0
@@ -278,9 +283,7 @@ copier_dev_full() {
 # a side that fails on its file stops the waiting peer at once
 copier_failure_stops_peer() {
 	echo data >in
-	start client "$PROG" client -n f out
-	cpid=$pid
-	wait_for_object f
+	begin client f out
 	run -1 "$PROG" server -n f nosuch
 	assert_output "$LAB server: open nosuch: No such file or directory"
 	finish client "$cpid" 5
@@ -288,9 +291,7 @@ copier_failure_stops_peer() {
 	assert_output "$LAB client: the server stopped"
 	assert_file_not_exists out
 
-	start server "$PROG" server -n f in
-	spid=$pid
-	wait_for_object f
+	begin server f in
 	run -1 "$PROG" client -n f nodir/out
 	assert_output "$LAB client: create a temp file beside nodir/out: No such file or directory"
 	finish server "$spid" 5
@@ -311,9 +312,7 @@ copier_peer_never_comes() {
 # a name in use: the newcomer says so, exits 1 and disturbs nothing
 copier_name_in_use() {
 	head -c 300000 /dev/urandom >in
-	start server "$PROG" server -n busy in
-	spid=$pid
-	wait_for_object busy
+	begin server busy in
 	run -1 "$PROG" server -n busy in
 	assert_output "$LAB server: name 'busy' is in use ($(full_name busy))"
 	run -0 "$PROG" client -n busy out
@@ -476,9 +475,7 @@ copier_corrupt_header() {
 	local entry field value want
 	echo data >in
 	for entry in "$@"; do
-		start server "$PROG" server -n bad in
-		spid=$pid
-		wait_for_object bad
+		begin server bad in
 		read -r field value <<<"${entry%%:*}"
 		corrupt_header "$(full_name bad)" "$field" "$value"
 		want="$field $((value))"
