@@ -92,16 +92,20 @@ interrupt_midrun() {
 	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "'$*' still running 5 s after SIG$sig"; }
 	wait "$pid" || status=$?
 	[ "$status" -ne 0 ] || fail "'$*' exited 0 after SIG$sig"
-	# its children must stop too, not run on without a parent
+	assert_no_process "$1" "after SIG$sig" # its children stop too, not run on without a parent
+	assert_nothing_left
+}
+
+# assert_no_process PATTERN WHEN: within 3 s no process has PATTERN in its
+# command line; else kill them and fail, saying WHEN.
+assert_no_process() {
+	local i
 	for i in $(seq 30); do
-		pgrep -f -- "$1" >/dev/null || break
+		pgrep -f -- "$1" >/dev/null || return 0
 		sleep 0.1
 	done
-	if pgrep -f -- "$1" >/dev/null; then
-		pkill -9 -f -- "$1"
-		fail "a process of '$1' was still running 3 s after SIG$sig"
-	fi
-	assert_nothing_left
+	pkill -9 -f -- "$1"
+	fail "a process of '$1' was still running 3 s $2"
 }
 
 # The lost=L of a counter lab's result line (its last line).
