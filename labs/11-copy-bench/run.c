@@ -18,11 +18,19 @@ const struct method_info methods[NMETHODS] = {
 
 /* ---- the two copiers: 11-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT ---- */
 
-static void parse_rw_args(int argc, char **argv, long *chunk, const char **in, const char **out)
+/* What rw and pipe both start from: the arguments, a buffer, both files open. */
+struct rw_job {
+	const char *in, *out;
+	size_t chunk;
+	char *buf;
+	int ifd, ofd;
+};
+
+static void rw_open(int argc, char **argv, struct rw_job *j)
 {
+	long chunk = DEFAULT_CHUNK;
 	int i = 1;
 
-	*chunk = DEFAULT_CHUNK;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -32,12 +40,18 @@ static void parse_rw_args(int argc, char **argv, long *chunk, const char **in, c
 			usage_error("unknown option '%s'", argv[i]);
 		if (++i >= argc)
 			usage_error("option -b needs a number of bytes");
-		*chunk = parse_count(argv[i], "BYTES", 1, CHUNK_MAX);
+		chunk = parse_count(argv[i], "BYTES", 1, CHUNK_MAX);
 	}
 	if (argc - i != 2)
 		usage_error("%s needs INPUT and OUTPUT", argv[0]);
-	*in = argv[i];
-	*out = argv[i + 1];
+	j->in = argv[i];
+	j->out = argv[i + 1];
+	j->chunk = (size_t)chunk;
+	j->buf = malloc(j->chunk);
+	if (j->buf == NULL)
+		err_sys("malloc %ld bytes", chunk);
+	j->ifd = Open(j->in, O_RDONLY, 0);
+	j->ofd = Open(j->out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
 }
 
 /* Copy from one descriptor to the other through buf until end of file. If
@@ -71,19 +85,13 @@ static void copy_fd(int from, int to, char *buf, size_t chunk, const char *src, 
  * buffer -> file: two copies, the least any copy through user space can do. */
 int rw_main(int argc, char **argv)
 {
-	long chunk;
-	const char *in, *out;
+	struct rw_job j;
 
-	parse_rw_args(argc, argv, &chunk, &in, &out);
-	char *buf = malloc((size_t)chunk);
-	if (buf == NULL)
-		err_sys("malloc %ld bytes", chunk);
-	int ifd = Open(in, O_RDONLY, 0);
-	int ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
-	copy_fd(ifd, ofd, buf, (size_t)chunk, in, out, 0);
-	Close(ofd);
-	Close(ifd);
-	free(buf);
+	rw_open(argc, argv, &j);
+	copy_fd(j.ifd, j.ofd, j.buf, j.chunk, j.in, j.out, 0);
+	Close(j.ofd);
+	Close(j.ifd);
+	free(j.buf);
 	return 0;
 }
 
@@ -91,36 +99,30 @@ int rw_main(int argc, char **argv)
  * pipe -> its buffer -> file: four copies, the classic count for a pipe. */
 int pipe_main(int argc, char **argv)
 {
-	long chunk;
-	const char *in, *out;
+	struct rw_job j;
 	int pfd[2];
 
-	parse_rw_args(argc, argv, &chunk, &in, &out);
-	char *buf = malloc((size_t)chunk);
-	if (buf == NULL)
-		err_sys("malloc %ld bytes", chunk);
-	int ifd = Open(in, O_RDONLY, 0);
-	int ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
+	rw_open(argc, argv, &j);
 	if (pipe(pfd) == -1)
 		err_sys("pipe");
 
 	pid_t pid = Fork();
 	if (pid == 0) { /* child: pipe -> output */
 		Close(pfd[1]);
-		Close(ifd);
-		copy_fd(pfd[0], ofd, buf, (size_t)chunk, "pipe", out, 0);
-		Close(ofd);
+		Close(j.ifd);
+		copy_fd(pfd[0], j.ofd, j.buf, j.chunk, "pipe", j.out, 0);
+		Close(j.ofd);
 		exit(0);
 	}
 	at_exit_kill(pid);
 	Close(pfd[0]);
-	Close(ofd);
+	Close(j.ofd);
 	signal(SIGPIPE, SIG_IGN); /* a reader that died shows as EPIPE, then in wait_child */
-	copy_fd(ifd, pfd[1], buf, (size_t)chunk, in, "pipe", pid); /* parent: input -> pipe */
+	copy_fd(j.ifd, pfd[1], j.buf, j.chunk, j.in, "pipe", pid); /* parent: input -> pipe */
 	Close(pfd[1]); /* end of file for the reader */
 	wait_child(pid);
-	Close(ifd);
-	free(buf);
+	Close(j.ifd);
+	free(j.buf);
 	return 0;
 }
 
