@@ -69,6 +69,18 @@ begin() {
 	wait_for_object "$name"
 }
 
+# meet NAME OUTPUT: start a server of NAME reading the FIFO fifo (held open on
+# fd 8, see hold_fifo) and a client of NAME writing OUTPUT, and return once
+# they have met; their pids in spid and cpid. The copy waits for data on fd 8.
+meet() {
+	hold_fifo fifo
+	start server "$PROG" server -n "$1" fifo
+	spid=$pid
+	start client "$PROG" client -n "$1" "$2"
+	cpid=$pid
+	corrupt_header "$(full_name "$1")" pids >/dev/null
+}
+
 # hold_fifo PATH: make a FIFO and hold it open (read and write) on fd 8, so
 # that a program reading it waits for data, and one writing it fills it and
 # blocks. Data goes in with >&8; `exec 8>&-` lets a reader see end of file.
@@ -321,12 +333,7 @@ copier_name_in_use() {
 	cmp in out
 
 	# while a copy runs
-	hold_fifo fifo
-	start server "$PROG" server -n busy fifo
-	spid=$pid
-	start client "$PROG" client -n busy out2
-	cpid=$pid
-	corrupt_header "$(full_name busy)" pids >/dev/null
+	meet busy out2
 	run -1 "$PROG" client -n busy out3
 	assert_output "$LAB client: name 'busy' is in use ($(full_name busy))"
 	run -1 "$PROG" server -n busy in
@@ -343,13 +350,8 @@ copier_name_in_use() {
 
 # server killed with SIGKILL mid-copy: the client stops within 5 s, exit 1
 copier_server_killed() {
-	hold_fifo fifo
-	start server "$PROG" server -n kill fifo
-	spid=$pid
-	start client "$PROG" client -n kill out
-	cpid=$pid
+	meet kill out
 	printf 'some data' >&8
-	corrupt_header "$(full_name kill)" pids >/dev/null
 	mark_time
 	kill -9 "$spid"
 	finish client "$cpid" 10
@@ -407,12 +409,7 @@ copier_copy_child_killed() {
 copier_signals() {
 	for sig in INT TERM; do
 		for victim in server client; do
-			hold_fifo fifo
-			start server "$PROG" server -n sig fifo
-			spid=$pid
-			start client "$PROG" client -n sig out
-			cpid=$pid
-			corrupt_header "$(full_name sig)" pids >/dev/null
+			meet sig out
 			mark_time
 			if [ "$victim" = server ]; then
 				kill -s "$sig" "$spid"
@@ -448,12 +445,7 @@ copier_copy_signals() {
 
 # a corrupt chunk length mid-copy: the client exits 1 before writing it
 copier_corrupt_len() {
-	hold_fifo fifo
-	start server "$PROG" server -n bad fifo
-	spid=$pid
-	start client "$PROG" client -n bad out
-	cpid=$pid
-	corrupt_header "$(full_name bad)" pids >/dev/null
+	meet bad out
 	kill -STOP "$cpid"
 	printf 'hello' >&8
 	corrupt_header "$(full_name bad)" len 0x7fffffff # once the server has filled it
