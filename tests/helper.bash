@@ -91,7 +91,7 @@ interrupt_midrun() {
 	done
 	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "'$*' still running 5 s after SIG$sig"; }
 	wait "$pid" || status=$?
-	[ "$status" -ne 0 ] || fail "'$*' exited 0 after SIG$sig"
+	[ "$status" -eq $((128 + $(kill -l "$sig"))) ] || fail "'$*' exited $status after SIG$sig: $(cat "$BATS_TEST_TMPDIR/out")"
 	assert_no_process "$1" "after SIG$sig" # its children stop too, not run on without a parent
 	assert_nothing_left
 }
