@@ -56,15 +56,15 @@ step "09 shm-copy: the copy is byte for byte the same" cmp "$copy_dir/in" "$copy
 step "10 shm-ring-copy: the same through a ring of 4 buffers of 16 KiB" \
 	"$BIN/10-shm-ring-copy" copy -b 16384 -s 4 "$copy_dir/in" "$copy_dir/out"
 step "10 shm-ring-copy: again byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
-step "11 copy-bench: rw, pipe and both copiers on 8 MiB, every copy checked" \
-	"$BIN/11-copy-bench" -n 8 -r 1
-step "11 copy-bench: one byte there and back, pipe against shared memory" \
-	"$BIN/11-copy-bench" --latency -r 1
-step "12 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
-	"$BIN/12-robust-lock" -t 1
-step "13 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
-	"$BIN/13-atomic-counter" -q 1000000
-step "13 atomic-counter: five ways to count, timed" \
-	"$BIN/13-atomic-counter" --compare 100000
+step "12 copy-bench: rw, pipe and both copiers on 8 MiB, every copy checked" \
+	"$BIN/12-copy-bench" -n 8 -r 1
+step "12 copy-bench: one byte there and back, pipe against shared memory" \
+	"$BIN/12-copy-bench" --latency -r 1
+step "13 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
+	"$BIN/13-robust-lock" -t 1
+step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
+	"$BIN/14-atomic-counter" -q 1000000
+step "14 atomic-counter: five ways to count, timed" \
+	"$BIN/14-atomic-counter" --compare 100000
 step "race statistics: 02 over 10 runs" \
 	labs/tools/race-stats.sh -b "$BIN" -n 10 02 -q 1000000

@@ -38,6 +38,7 @@ check_guides() {
 @test "docs/11-*.md: every console block runs as shown" { check_guides docs/11-*.md; }
 @test "docs/12-*.md: every console block runs as shown" { check_guides docs/12-*.md; }
 @test "docs/13-*.md: every console block runs as shown" { check_guides docs/13-*.md; }
+@test "docs/14-*.md: every console block runs as shown" { check_guides docs/14-*.md; }
 @test "docs/instructor.md: every console block runs as shown" { check_guides docs/instructor.md; }
 
 @test "docs/*.md not named above: every console block runs as shown" {

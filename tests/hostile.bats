@@ -121,19 +121,19 @@ teardown() {
 }
 
 @test "hostile: 11-13, the benchmark, the robust lock, the atomic counter" {
-	expect 2 11-copy-bench -b 0
-	expect 2 11-copy-bench -n -1
-	expect 2 11-copy-bench -r abc
-	expect 2 11-copy-bench -m bogus
-	expect 2 11-copy-bench --with
-	expect 1 11-copy-bench -r 1 "$dir/missing"
-	expect 1 11-copy-bench -r 1 -d "$dir/no/such/dir" -n 1
-	expect 2 12-robust-lock -t 0
-	expect 2 12-robust-lock -t abc
-	expect 2 12-robust-lock sem mutex extra
-	expect 2 12-robust-lock --bogus
-	expect 2 13-atomic-counter --compare -v 5
-	expect 2 13-atomic-counter --compare 0
-	expect 2 13-atomic-counter -y
+	expect 2 12-copy-bench -b 0
+	expect 2 12-copy-bench -n -1
+	expect 2 12-copy-bench -r abc
+	expect 2 12-copy-bench -m bogus
+	expect 2 12-copy-bench --with
+	expect 1 12-copy-bench -r 1 "$dir/missing"
+	expect 1 12-copy-bench -r 1 -d "$dir/no/such/dir" -n 1
+	expect 2 13-robust-lock -t 0
+	expect 2 13-robust-lock -t abc
+	expect 2 13-robust-lock sem mutex extra
+	expect 2 13-robust-lock --bogus
+	expect 2 14-atomic-counter --compare -v 5
+	expect 2 14-atomic-counter --compare 0
+	expect 2 14-atomic-counter -y
 	echo "# $cases cases" >&3
 }

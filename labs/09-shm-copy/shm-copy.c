@@ -21,7 +21,7 @@
  */
 #include "unpipc.h"
 
-#define CHUNK_DEFAULT (1024 * 1024) /* -b: bytes per chunk, chosen by lab 11's sweep */
+#define CHUNK_DEFAULT (1024 * 1024) /* -b: bytes per chunk, chosen by lab 12's sweep */
 #define VERSION 9                 /* in the header: a 10-shm-ring-copy peer is refused */
 
 struct shared {

@@ -1,5 +1,5 @@
 /*
- * 12-robust-lock - a process dies holding the lock.
+ * 13-robust-lock - a process dies holding the lock.
  *
  * The shared data is two balances, a and b, that always sum to 100 while the
  * lock is free. A child takes the lock, starts moving 30 from a to b, and is
@@ -14,7 +14,7 @@
  *        pthread_mutex_lock (EOWNERDEAD), pthread_mutex_consistent; kill, waitid.
  * Knobs: -t SECONDS, how long part 1 waits (default 3); sem or mutex runs one part.
  *
- *   $ bin/12-robust-lock mutex
+ *   $ bin/13-robust-lock mutex
  *   part 2: the lock is a robust, process-shared pthread mutex
  *   child: pthread_mutex_lock: got the lock
  *   child: a -= 30: a=20 b=50, sum=70: halfway through the move

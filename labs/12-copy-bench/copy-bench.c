@@ -1,5 +1,5 @@
 /*
- * 11-copy-bench - is shared memory really the fastest way to copy a file?
+ * 12-copy-bench - is shared memory really the fastest way to copy a file?
  *
  * The same input is copied four ways, each output checked byte for byte:
  *   rw    one process: read() into a buffer, write() out of it    2 copies
@@ -17,8 +17,8 @@
  *        --with METHOD=PROGRAM to time another copier, --sweep, --latency,
  *        --csv, --svg FILE.
  *
- *   $ bin/11-copy-bench -n 256
- *   ## 11-copy-bench: copy one file four ways
+ *   $ bin/12-copy-bench -n 256
+ *   ## 12-copy-bench: copy one file four ways
  *   - machine: 2 cores (Intel(R) Xeon(R) Processor), Linux 6.18.44-fc-v595 x86_64
  *   ...
  *   | method | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | output   |
@@ -34,7 +34,7 @@
 
 #define USAGE "[-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR] [-m METHODS] " \
 	"[--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]\n" \
-	"       11-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT"
+	"       12-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT"
 
 static enum method method_named(const char *name)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 12-robust-lock: a child dies holding the lock, halfway through an update.
+# 13-robust-lock: a child dies holding the lock, halfway through an update.
 # A semaphore stays taken (the timed wait gives up); a robust mutex reports
 # EOWNERDEAD and the survivor repairs the data and carries on.
 
@@ -31,19 +31,19 @@ parent: repair: undo the move of 30 the journal names: a=50 b=50, sum=100
 parent: pthread_mutex_consistent: the mutex is usable again
 parent: pthread_mutex_unlock, then pthread_mutex_lock: 0, as usual'
 
-@test "12: both parts, every step in order, then the result" {
-	run_masked "$BIN/12-robust-lock" -t 1
+@test "13: both parts, every step in order, then the result" {
+	run_masked "$BIN/13-robust-lock" -t 1
 	assert_success
 	assert_output "$sem_steps
 $mutex_steps
 result: semaphore: gave up after 1 s, sum=70; robust mutex: recovered, sum=100; expected sum=100"
 	# the killed children are reaped, not left behind
-	run pgrep -f -- "$BIN/12-robust-lock"
+	run pgrep -f -- "$BIN/13-robust-lock"
 	assert_failure 1
 }
 
-@test "12: the killed children's pids are real and not the program's own" {
-	run -0 "$BIN/12-robust-lock" -t 1
+@test "13: the killed children's pids are real and not the program's own" {
+	run -0 "$BIN/13-robust-lock" -t 1
 	local kills
 	kills=$(sed -n 's/^parent: kill -KILL \([0-9]*\), which holds the lock$/\1/p' <<<"$output")
 	assert_equal "$(wc -l <<<"$kills")" 2
@@ -52,25 +52,25 @@ result: semaphore: gave up after 1 s, sum=70; robust mutex: recovered, sum=100; 
 	refute [ "$(head -n 1 <<<"$kills")" = "$(tail -n 1 <<<"$kills")" ]
 }
 
-@test "12: mutex alone recovers, every time, also on one core" {
+@test "13: mutex alone recovers, every time, also on one core" {
 	for _ in 1 2 3 4 5; do
-		run_masked "$BIN/12-robust-lock" mutex
+		run_masked "$BIN/13-robust-lock" mutex
 		assert_success
 		assert_output "$mutex_steps
 result: robust mutex: recovered, sum=100; expected sum=100"
 	done
 	for _ in 1 2 3; do
-		run_masked taskset -c 0 "$BIN/12-robust-lock" mutex
+		run_masked taskset -c 0 "$BIN/13-robust-lock" mutex
 		assert_success
 		assert_line --index 5 "parent: pthread_mutex_lock: EOWNERDEAD: the owner died, the lock is ours now"
 		assert_line --index 10 "result: robust mutex: recovered, sum=100; expected sum=100"
 	done
 }
 
-@test "12: sem alone waits the -t limit, no less, then gives up" {
+@test "13: sem alone waits the -t limit, no less, then gives up" {
 	local start end
 	start=$(date +%s%N)
-	run_masked "$BIN/12-robust-lock" -t 2 sem
+	run_masked "$BIN/13-robust-lock" -t 2 sem
 	end=$(date +%s%N)
 	assert_success
 	assert_line --index 5 "parent: sem_timedwait, giving up after 2 s ..."
@@ -82,43 +82,43 @@ result: robust mutex: recovered, sum=100; expected sum=100"
 	[ "$ms" -le 20000 ] || fail "took $ms ms for a 2 s limit"
 }
 
-@test "12: the default limit is 3 s" {
-	run -0 "$BIN/12-robust-lock" sem
+@test "13: the default limit is 3 s" {
+	run -0 "$BIN/13-robust-lock" sem
 	assert_line "parent: sem_timedwait, giving up after 3 s ..."
 	assert_line --index -1 "result: semaphore: gave up after 3 s, sum=70; expected sum=100"
 }
 
-@test "12: -h prints the usage on stdout and exits 0" {
-	run --separate-stderr -0 "$BIN/12-robust-lock" -h
-	assert_output "usage: 12-robust-lock [-t SECONDS] [sem|mutex]"
+@test "13: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr -0 "$BIN/13-robust-lock" -h
+	assert_output "usage: 13-robust-lock [-t SECONDS] [sem|mutex]"
 	# shellcheck disable=SC2154 # set by run --separate-stderr
 	assert_equal "$stderr" ""
 }
 
-@test "12: bad arguments are usage errors (exit 2)" {
-	run -2 "$BIN/12-robust-lock" -t
+@test "13: bad arguments are usage errors (exit 2)" {
+	run -2 "$BIN/13-robust-lock" -t
 	assert_usage_error "option -t needs a number of seconds"
-	run -2 "$BIN/12-robust-lock" -t 0
+	run -2 "$BIN/13-robust-lock" -t 0
 	assert_usage_error "SECONDS '0' is out of range (want 1 to 3600)"
-	run -2 "$BIN/12-robust-lock" -t 2s mutex
+	run -2 "$BIN/13-robust-lock" -t 2s mutex
 	assert_usage_error "SECONDS '2s' is not a number"
-	run -2 "$BIN/12-robust-lock" -t 3601
+	run -2 "$BIN/13-robust-lock" -t 3601
 	assert_usage_error "out of range"
-	run -2 "$BIN/12-robust-lock" both
+	run -2 "$BIN/13-robust-lock" both
 	assert_usage_error "unknown part 'both' (want sem or mutex)"
-	run -2 "$BIN/12-robust-lock" sem mutex
+	run -2 "$BIN/13-robust-lock" sem mutex
 	assert_usage_error "unexpected argument 'mutex'"
-	run -2 "$BIN/12-robust-lock" -x
+	run -2 "$BIN/13-robust-lock" -x
 	assert_usage_error "unknown option '-x'"
-	run -2 "$BIN/12-robust-lock" -- -t
+	run -2 "$BIN/13-robust-lock" -- -t
 	assert_usage_error "unknown part '-t'"
 	refute_output --partial "part 1"
 }
 
-@test "12: SIGINT and SIGTERM during the timed wait stop it and leave nothing" {
-	interrupt_midrun INT 1 "$BIN/12-robust-lock" -t 60 sem
+@test "13: SIGINT and SIGTERM during the timed wait stop it and leave nothing" {
+	interrupt_midrun INT 1 "$BIN/13-robust-lock" -t 60 sem
 	assert_file_contains "$BATS_TEST_TMPDIR/out" "^parent: sem_timedwait, giving up after 60 s \.\.\.$"
-	interrupt_midrun TERM 1 "$BIN/12-robust-lock" -t 60
+	interrupt_midrun TERM 1 "$BIN/13-robust-lock" -t 60
 	assert_file_contains "$BATS_TEST_TMPDIR/out" "^parent: sem_timedwait, giving up after 60 s \.\.\.$"
 	run -1 grep "^part 2" "$BATS_TEST_TMPDIR/out"
 }

@@ -1,57 +1,57 @@
 #!/usr/bin/env bats
-# 13-atomic-counter: the counter as a lock-free C11 atomic in shared memory:
+# 14-atomic-counter: the counter as a lock-free C11 atomic in shared memory:
 # exact with no lock. --compare times five ways to count, never asserted here.
 
 load helper
 
-@test "13: lost=0 in every one of 5 runs of -q 1000000" {
-	assert_never_loses 5 "$BIN/13-atomic-counter" -q $((1000000 / SLOW))
+@test "14: lost=0 in every one of 5 runs of -q 1000000" {
+	assert_never_loses 5 "$BIN/14-atomic-counter" -q $((1000000 / SLOW))
 }
 
-@test "13: lost=0 with -y yielding after every increment" {
-	assert_never_loses 5 "$BIN/13-atomic-counter" -qy $((20000 / SLOW))
+@test "14: lost=0 with -y yielding after every increment" {
+	assert_never_loses 5 "$BIN/14-atomic-counter" -qy $((20000 / SLOW))
 }
 
-@test "13: lost=0 pinned to one core, with and without -y" {
-	assert_never_loses 3 taskset -c 0 "$BIN/13-atomic-counter" -q $((200000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/13-atomic-counter" -qy $((20000 / SLOW))
+@test "14: lost=0 pinned to one core, with and without -y" {
+	assert_never_loses 3 taskset -c 0 "$BIN/14-atomic-counter" -q $((200000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/14-atomic-counter" -qy $((20000 / SLOW))
 }
 
-@test "13: every fetch_add returns a different value, and the result comes last" {
-	run -0 "$BIN/13-atomic-counter" -y 50
+@test "14: every fetch_add returns a different value, and the result comes last" {
+	run -0 "$BIN/14-atomic-counter" -y 50
 	assert_equal "${#lines[@]}" 101
 	assert_equal "${lines[100]}" "result: counter=100 expected=100 lost=0"
-	run -0 bash -c "'$BIN/13-atomic-counter' -y 50 | sed -n 's/^\(parent\|child\): //p' | sort -n"
+	run -0 bash -c "'$BIN/14-atomic-counter' -y 50 | sed -n 's/^\(parent\|child\): //p' | sort -n"
 	assert_output "$(seq 0 99)"
 }
 
-@test "13: -v traces 2*NLOOP increments and marks none as lost" {
-	run -0 "$BIN/13-atomic-counter" -y -v 20
+@test "14: -v traces 2*NLOOP increments and marks none as lost" {
+	run -0 "$BIN/14-atomic-counter" -y -v 20
 	assert_equal "$(grep -cE '^trace: +[0-9]+  (parent|child) ' <<<"$output")" 40
 	refute_output --partial "<- LOST"
 	assert_line "trace: 0 increments stored a value that was already stored"
 	assert_line --index 42 "result: counter=40 expected=40 lost=0"
 }
 
-@test "13: --compare prints every method, the locked ones correct" {
+@test "14: --compare prints every method, the locked ones correct" {
 	local n=$((100000 / SLOW)) m
-	run -0 "$BIN/13-atomic-counter" --compare $n
+	run -0 "$BIN/14-atomic-counter" --compare $n
 	assert_equal "${#lines[@]}" 7
 	assert_line --index 0 --regexp '^method +counter +expected +lost +increments/s +result$'
 	assert_line --index 1 --regexp "^no lock \(02\) +[0-9]+ +$((2 * n)) +[0-9]+ +[0-9]+  (correct|incorrect)$"
-	for m in 'named semaphore \(03\)' 'semaphore in shm \(04\)' 'robust mutex \(12\)' 'atomic \(13\)'; do
+	for m in 'named semaphore \(03\)' 'semaphore in shm \(04\)' 'robust mutex \(13\)' 'atomic \(14\)'; do
 		assert_line --regexp "^$m +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
 	done
 	assert_line --index 6 --regexp "^result: no lock lost [0-9]+ of $((2 * n)); the four others lost none$"
 }
 
-@test "13: --compare -y on one core: the locked ones right, no lock as its numbers say" {
+@test "14: --compare -y on one core: the locked ones right, no lock as its numbers say" {
 	local n=$((20000 / SLOW))
-	run -0 taskset -c 0 "$BIN/13-atomic-counter" -qy --compare $n
+	run -0 taskset -c 0 "$BIN/14-atomic-counter" -qy --compare $n
 	assert_line --index 2 --regexp "^named semaphore \(03\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
 	assert_line --index 3 --regexp "^semaphore in shm \(04\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
-	assert_line --index 4 --regexp "^robust mutex \(12\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
-	assert_line --index 5 --regexp "^atomic \(13\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
+	assert_line --index 4 --regexp "^robust mutex \(13\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
+	assert_line --index 5 --regexp "^atomic \(14\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
 	# the no-lock row's verdict must match its own numbers
 	local counter lost verdict
 	read -r _ _ _ counter _ lost _ verdict <<<"${lines[1]}"
@@ -59,45 +59,45 @@ load helper
 	if [ "$lost" -eq 0 ]; then assert_equal "$verdict" correct; else assert_equal "$verdict" incorrect; fi
 }
 
-@test "13: --compare removes its named semaphore" {
-	run -0 "$BIN/13-atomic-counter" --compare 1000
+@test "14: --compare removes its named semaphore" {
+	run -0 "$BIN/14-atomic-counter" --compare 1000
 	run find /dev/shm -name "*${SHMLAB_IPC_PREFIX}*"
 	assert_output ""
 }
 
-@test "13: bad arguments are usage errors (exit 2)" {
-	run -2 "$BIN/13-atomic-counter"
+@test "14: bad arguments are usage errors (exit 2)" {
+	run -2 "$BIN/14-atomic-counter"
 	assert_usage_error "missing NLOOP"
-	run -2 "$BIN/13-atomic-counter" --compare
+	run -2 "$BIN/14-atomic-counter" --compare
 	assert_usage_error "missing NLOOP"
-	run -2 "$BIN/13-atomic-counter" -x 5
+	run -2 "$BIN/14-atomic-counter" -x 5
 	assert_usage_error "unknown option '-x'"
-	run -2 "$BIN/13-atomic-counter" --dev-zero 5
+	run -2 "$BIN/14-atomic-counter" --dev-zero 5
 	assert_usage_error "unknown option '--dev-zero'"
-	run -2 "$BIN/13-atomic-counter" -f file 5
+	run -2 "$BIN/14-atomic-counter" -f file 5
 	assert_usage_error "unknown option '-f'"
-	run -2 "$BIN/13-atomic-counter" -- -1
+	run -2 "$BIN/14-atomic-counter" -- -1
 	assert_usage_error "NLOOP '-1' is out of range"
-	run -2 "$BIN/13-atomic-counter" -- --compare
+	run -2 "$BIN/14-atomic-counter" -- --compare
 	assert_usage_error "NLOOP '--compare' is not a number"
-	run -2 "$BIN/13-atomic-counter" 5 6
+	run -2 "$BIN/14-atomic-counter" 5 6
 	assert_usage_error "unexpected argument '6'"
-	run -2 "$BIN/13-atomic-counter" --compare -v 5
+	run -2 "$BIN/14-atomic-counter" --compare -v 5
 	assert_usage_error "--compare and -v do not go together"
-	run -2 "$BIN/13-atomic-counter" -v 1001
+	run -2 "$BIN/14-atomic-counter" -v 1001
 	assert_usage_error "NLOOP (with -v) '1001' is out of range (want 1 to 1000)"
 }
 
-@test "13: -h prints the usage on stdout and exits 0" {
-	run --separate-stderr -0 "$BIN/13-atomic-counter" -h
-	assert_output "usage: 13-atomic-counter [-q] [-y] [-v] [--compare] NLOOP"
+@test "14: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr -0 "$BIN/14-atomic-counter" -h
+	assert_output "usage: 14-atomic-counter [-q] [-y] [-v] [--compare] NLOOP"
 	# shellcheck disable=SC2154 # set by run --separate-stderr
 	assert_equal "$stderr" ""
 }
 
-@test "13: SIGINT and SIGTERM mid-run stop both processes and leave nothing" {
-	interrupt_midrun INT 0.5 "$BIN/13-atomic-counter" -y 100000000
-	interrupt_midrun TERM 0.5 "$BIN/13-atomic-counter" -y 100000000
+@test "14: SIGINT and SIGTERM mid-run stop both processes and leave nothing" {
+	interrupt_midrun INT 0.5 "$BIN/14-atomic-counter" -y 100000000
+	interrupt_midrun TERM 0.5 "$BIN/14-atomic-counter" -y 100000000
 }
 
 # Interrupt --compare while its named semaphore exists: the name must go too.
@@ -105,7 +105,7 @@ interrupt_compare() {
 	local sig=$1 status=0 seen=
 	# glibc names it sem.NAME in /dev/shm, musl just NAME
 	sem_exists() { [ -n "$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.13-mutex")" ]; }
-	"$BIN/13-atomic-counter" -qy --compare $((1000000 / SLOW)) >/dev/null 2>&1 &
+	"$BIN/14-atomic-counter" -qy --compare $((1000000 / SLOW)) >/dev/null 2>&1 &
 	local pid=$!
 	for _ in $(seq 600); do
 		sem_exists && seen=1 && break
@@ -124,11 +124,11 @@ interrupt_compare() {
 	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "still running 5 s after SIG$sig"; }
 	wait "$pid" || status=$?
 	assert_equal "$status" $((128 + $(kill -l "$sig")))
-	assert_no_process "$BIN/13-atomic-counter" "after SIG$sig"
+	assert_no_process "$BIN/14-atomic-counter" "after SIG$sig"
 	assert_nothing_left
 }
 
-@test "13: SIGINT and SIGTERM during --compare remove the named semaphore" {
+@test "14: SIGINT and SIGTERM during --compare remove the named semaphore" {
 	interrupt_compare INT
 	interrupt_compare TERM
 }

@@ -1,4 +1,4 @@
-/* report.c - what 11-copy-bench prints: the machine it ran on, a Markdown
+/* report.c - what 12-copy-bench prints: the machine it ran on, a Markdown
  * table (readable as it is in a terminal), CSV, and an SVG bar chart. */
 #define _DEFAULT_SOURCE /* realpath: XSI, outside POSIX.1-2008 base */
 #include "bench.h"

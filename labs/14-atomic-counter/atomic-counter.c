@@ -1,5 +1,5 @@
 /*
- * 13-atomic-counter - no lock at all: the increment itself is indivisible.
+ * 14-atomic-counter - no lock at all: the increment itself is indivisible.
  *
  * Lab 05's counter needed a semaphore because an increment was a load and a
  * store with a gap between. Here the counter is a C11 _Atomic long and each
@@ -14,7 +14,7 @@
  *        --compare times no lock, named and in-shm semaphores, a robust mutex
  *        and the atomic, NLOOP increments per process each, as a table.
  *
- *   $ bin/13-atomic-counter -q 1000000
+ *   $ bin/14-atomic-counter -q 1000000
  *   result: counter=2000000 expected=2000000 lost=0
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS is Linux and BSD, not POSIX.1-2008 */

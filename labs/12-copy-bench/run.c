@@ -1,4 +1,4 @@
-/* run.c - the copiers 11-copy-bench implements itself (rw and pipe), and how
+/* run.c - the copiers 12-copy-bench implements itself (rw and pipe), and how
  * every copier is run, measured and checked.
  *
  * Every method is a separate program run the same way: fork, exec, wait4().
@@ -10,13 +10,13 @@
 #include <sys/resource.h>
 
 const struct method_info methods[NMETHODS] = {
-	[RW] = {"rw", 2, "11-copy-bench", "rw", false},
-	[PIPE] = {"pipe", 4, "11-copy-bench", "pipe", false},
+	[RW] = {"rw", 2, "12-copy-bench", "rw", false},
+	[PIPE] = {"pipe", 4, "12-copy-bench", "pipe", false},
 	[SHM1] = {"shm1", 2, "09-shm-copy", "copy", false},
 	[RING] = {"ring", 2, "10-shm-ring-copy", "copy", true},
 };
 
-/* ---- the two copiers: 11-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT ---- */
+/* ---- the two copiers: 12-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT ---- */
 
 /* What rw and pipe both start from: the arguments, a buffer, both files open. */
 struct rw_job {

@@ -1,4 +1,4 @@
-/* bench.h - what the parts of 11-copy-bench share: the methods, one measured
+/* bench.h - what the parts of 12-copy-bench share: the methods, one measured
  * configuration (method, chunk, slots) and its results, and the options. */
 #ifndef SHMLAB_BENCH_H
 #define SHMLAB_BENCH_H
@@ -56,8 +56,8 @@ struct options {
 };
 
 /* run.c: the two copiers the benchmark implements itself, and measuring */
-int rw_main(int argc, char **argv);   /* 11-copy-bench rw ... */
-int pipe_main(int argc, char **argv); /* 11-copy-bench pipe ... */
+int rw_main(int argc, char **argv);   /* 12-copy-bench rw ... */
+int pipe_main(int argc, char **argv); /* 12-copy-bench pipe ... */
 void find_programs(struct options *o, const char *argv0);
 pid_t spawn(char *const argv[], int logfd);
 int reap(pid_t pid, struct sample *s);
