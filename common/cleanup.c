@@ -63,9 +63,9 @@ static void on_signal(int sig)
 	raise(sig); /* dies here: exit status says which signal stopped us */
 }
 
-/* Installed by prog_init(), so that every lab and every child it forks stops
- * cleanly on Ctrl-C, kill, or a closed terminal. */
-void catch_signals(void)
+/* Installed with the first entry, so that a lab and every child it forks
+ * (they inherit it) stops cleanly on Ctrl-C, kill, or a closed terminal. */
+static void catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -80,6 +80,7 @@ static void add(enum kind kind, const char *name, pid_t child, void (*fn)(void))
 {
 	if (!atexit_done) {
 		atexit(cleanup_at_exit);
+		catch_signals();
 		atexit_done = true;
 	}
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {

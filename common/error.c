@@ -16,7 +16,6 @@ void prog_init(char **argv, const char *usage)
 		progname = slash ? slash + 1 : argv[0];
 	}
 	usage_line = usage;
-	catch_signals();
 	for (int i = 1; argv[i] != NULL && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			printf("usage: %s %s\n", progname, usage_line);
@@ -70,6 +69,17 @@ void err_quit(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vmsg(fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+/* For calls that return an error number instead of setting errno
+ * (pthread_*, posix_fallocate): "prog: msg: strerror(rc)", exit 1. */
+void err_code(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, rc);
 	va_end(ap);
 	exit(1);
 }

@@ -40,6 +40,7 @@ const char *prog_name(void);
 _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, exit 2 */
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
 _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
+_Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
 void err_msg(const char *fmt, ...);                /* "prog: msg", carry on */
 
 /* ---- strict numbers from argv (args.c) ---- */
@@ -75,12 +76,12 @@ void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this ch
 void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on every way out */
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void at_exit_forget_child(pid_t pid);      /* it was reaped (by other means than wait_child) */
-void catch_signals(void);                  /* done by prog_init() */
 
 /* ---- processes (wrap.c) ---- */
 pid_t Fork(void);
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
+long ms_since(const struct timespec *start);  /* CLOCK_MONOTONIC milliseconds */
 
 /* ---- files and mappings (wrap.c) ---- */
 int Open(const char *path, int oflag, mode_t mode);
@@ -89,11 +90,12 @@ void Ftruncate(int fd, off_t length);
 void Fstat(int fd, struct stat *st);
 void *Mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
 void Munmap(void *addr, size_t len);
-int make_temp_file(const char *tag); /* private 0600 temp file in $TMPDIR, removed at exit */
-int make_temp_file_in(const char *dir, const char *tag, char *path, size_t len); /* named */
+int make_temp_file(const char *dir, const char *tag, char *path, size_t len); /* 0600, removed at exit */
 int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file, sized */
 
 /* ---- POSIX shared memory and semaphores (wrap.c) ---- */
+void Posix_fallocate(int fd, off_t offset, off_t len);
+int Shm_open(const char *name, int oflag, mode_t mode);
 void Shm_unlink(const char *name);
 sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
 void Sem_close(sem_t *sem);
@@ -101,6 +103,7 @@ void Sem_unlink(const char *name);
 void Sem_init(sem_t *sem, int pshared, unsigned int value);
 void Sem_destroy(sem_t *sem);
 void Sem_wait(sem_t *sem);  /* retries on EINTR */
+bool Sem_timedwait(sem_t *sem, long ms); /* false: ms went by without it */
 void Sem_post(sem_t *sem);
 
 /* ---- named shared memory by the labs that meet by name (07, 08) ---- */

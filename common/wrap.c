@@ -13,7 +13,8 @@ pid_t Fork(void)
 	return pid;
 }
 
-static long ms_since(const struct timespec *start)
+/* Milliseconds of CLOCK_MONOTONIC since *start. */
+long ms_since(const struct timespec *start)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -91,10 +92,15 @@ void Munmap(void *addr, size_t len)
 		err_sys("munmap");
 }
 
-/* A private (0600) file dir/shmlab-TAG.XXXXXX, removed on every exit path;
- * its name is left in path. */
-int make_temp_file_in(const char *dir, const char *tag, char *path, size_t len)
+/* A private (0600) file DIR/shmlab-TAG.XXXXXX (DIR NULL: $TMPDIR, else /tmp),
+ * removed on every exit path. Its name is left in path[len] unless path is NULL. */
+int make_temp_file(const char *dir, const char *tag, char *path, size_t len)
 {
+	char own[PATH_MAX];
+	if (dir == NULL)
+		dir = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
+	if (path == NULL)
+		path = own, len = sizeof own;
 	int n = snprintf(path, len, "%s/shmlab-%s.XXXXXX", dir, tag);
 	if (n < 0 || (size_t)n >= len)
 		err_quit("directory name too long: %s", dir);
@@ -105,27 +111,34 @@ int make_temp_file_in(const char *dir, const char *tag, char *path, size_t len)
 	return fd;
 }
 
-/* The same in $TMPDIR (default /tmp), when nobody needs the name. */
-int make_temp_file(const char *tag)
-{
-	char path[PATH_MAX];
-	const char *dir = getenv("TMPDIR");
-
-	return make_temp_file_in(dir != NULL && dir[0] != '\0' ? dir : "/tmp", tag, path,
-				 sizeof path);
-}
-
 /* The file behind a MAP_SHARED mapping: the user's PATH (overwritten, and left
  * in place as asked) or a private temp file; either way zero-filled to size. */
 int open_backing_file(const char *path, size_t size)
 {
-	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file("counter");
+	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file(NULL, "counter", NULL, 0);
 	struct stat st;
 	Fstat(fd, &st);
 	if (!S_ISREG(st.st_mode))
 		err_quit("%s is not a regular file", path);
 	Ftruncate(fd, 0);
 	Ftruncate(fd, (off_t)size);
+	return fd;
+}
+
+/* Reserve every byte now: on a full filesystem the error is ENOSPC here, not
+ * SIGBUS later at the first store to a page that could not be had. */
+void Posix_fallocate(int fd, off_t offset, off_t len)
+{
+	int rc = posix_fallocate(fd, offset, len); /* returns the error; errno untouched */
+	if (rc != 0)
+		err_code(rc, "posix_fallocate %jd bytes", (intmax_t)len);
+}
+
+int Shm_open(const char *name, int oflag, mode_t mode)
+{
+	int fd = shm_open(name, oflag, mode);
+	if (fd == -1)
+		err_sys("shm_open %s", name);
 	return fd;
 }
 
@@ -177,6 +190,26 @@ void Sem_wait(sem_t *sem)
 		if (errno != EINTR)
 			err_sys("sem_wait");
 	}
+}
+
+/* Sem_wait for at most ms milliseconds: false if the time ran out. */
+bool Sem_timedwait(sem_t *sem, long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t); /* sem_timedwait's deadline is on this clock */
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += ms % 1000 * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	while (sem_timedwait(sem, &t) == -1) {
+		if (errno == ETIMEDOUT)
+			return false;
+		if (errno != EINTR)
+			err_sys("sem_timedwait");
+	}
+	return true;
 }
 
 void Sem_post(sem_t *sem)

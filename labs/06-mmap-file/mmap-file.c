@@ -48,7 +48,7 @@ static int open_file(const char *path, int oflag, struct stat *st)
 /* A private temp file holding `text` (written the ordinary way, as setup). */
 static int open_temp(const char *text, size_t len, struct stat *st)
 {
-	int fd = make_temp_file("mmap");
+	int fd = make_temp_file(NULL, "mmap", NULL, 0);
 	if (write(fd, text, len) != (ssize_t)len)
 		err_sys("write temp file");
 	Fstat(fd, st);

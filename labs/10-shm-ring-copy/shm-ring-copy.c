@@ -34,13 +34,6 @@ struct shared {
 	sem_t nfull;                      /* slots the client may write out: starts at 0 */
 };                                        /* then, from the next page: char data[SLOTS][chunk] */
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second, only on a
  * terminal and only when INPUT's size is known; erased at the end. */
 static void progress(const struct copy_file *in, unsigned long long bytes, bool end)

@@ -173,7 +173,7 @@ static off_t make_input(const struct options *o, char *path, size_t len)
 	if (o->file != NULL)
 		return size;
 
-	int fd = make_temp_file_in(o->dir, "bench-input", path, len);
+	int fd = make_temp_file(o->dir, "bench-input", path, len);
 	for (off_t done = 0; done < size; done += (off_t)sizeof buf) {
 		for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i++) {
 			x ^= x >> 12;

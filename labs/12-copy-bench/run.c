@@ -337,8 +337,8 @@ bool measure(const struct options *o, struct config *c, size_t n, const char *in
 	struct timespec t0, t1;
 	struct sample s;
 
-	Close(make_temp_file_in(o->dir, "bench-output", output, sizeof output));
-	int logfd = make_temp_file_in(o->dir, "bench-log", logpath, sizeof logpath);
+	Close(make_temp_file(o->dir, "bench-output", output, sizeof output));
+	int logfd = make_temp_file(o->dir, "bench-log", logpath, sizeof logpath);
 	for (size_t i = 0; i < n; i++) {
 		c[i].status = OK;
 		c[i].nruns = 0;
