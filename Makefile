@@ -32,8 +32,18 @@ $(BUILD)/common/%.o: common/%.c common/unpipc.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIBOBJS)
-	$(AR) rcs $@ $^
+# The archive is made anew when its list of members changes, so that the object
+# of a source that was removed (say, after a git pull) does not linger in it.
+$(BUILD)/common/members: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIBOBJS)' | cmp -s - $@ 2>/dev/null || echo '$(LIBOBJS)' >$@
+
+$(LIB): $(LIBOBJS) $(BUILD)/common/members
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJS)
+
+.PHONY: FORCE
+FORCE:
 
 .SECONDEXPANSION:
 $(BIN)/%: $$(wildcard labs/%/*.c) $$(wildcard labs/%/*.h) common/unpipc.h $(LIB)

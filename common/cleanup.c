@@ -124,6 +124,19 @@ static void forget(const char *name, pid_t child)
 void at_exit_forget(const char *path_or_name) { forget(path_or_name, 0); }
 void at_exit_forget_child(pid_t pid) { forget(NULL, pid); }
 
+/* Between making something and registering it for removal, a signal would
+ * leave it behind: hold SIGINT/SIGTERM/SIGHUP over that gap (they are
+ * delivered, with the entry in place, when let go). */
+void hold_signals(bool hold)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 /* A System V segment has no name: IPC_RMID it by id. -1 forgets this
  * process's segments (removed already, or meant to outlive it). */
 void at_exit_shm_rmid(int shmid)

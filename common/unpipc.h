@@ -76,6 +76,7 @@ void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this ch
 void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on every way out */
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void at_exit_forget_child(pid_t pid);      /* it was reaped (by other means than wait_child) */
+void hold_signals(bool hold); /* SIGINT/SIGTERM/SIGHUP wait while we make and register something */
 
 /* ---- processes (wrap.c) ---- */
 pid_t Fork(void);
@@ -116,76 +117,35 @@ void Shmdt(const void *addr);
 void Shmctl(int shmid, int cmd, struct shmid_ds *buf);
 void at_exit_shm_rmid(int shmid); /* cleanup.c: IPC_RMID it on every exit path; -1: forget */
 
-/* ---- the shared-memory copiers (09, 10) ---- */
-/* copier.c: what a server and a client that meet by name need besides the
- * copy loop itself: options, the rendezvous, timed waits that watch the peer,
- * and the input and (temp-then-rename) output files. */
-#define COPY_MAGIC 0x53484d43u          /* "SHMC": the ready mark */
+/* ---- the file copiers (09, 10, 11): options and files (copyfile.c) ---- */
 #define COPY_CHUNK_MAX (64L * 1024 * 1024) /* -b: at most 64 MiB a chunk */
 #define COPY_SERVER 0
 #define COPY_CLIENT 1
-#define COPY_BOTH 2                     /* the copy subcommand: fork one of each */
-enum copy_state { COPY_WAITING = 1, COPY_RUNNING, COPY_DONE, COPY_ABORTED };
-
-/* The start of every copier's shared object; the lab's own fields follow it.
- * The creator fills it in and writes magic LAST (the ready mark). To the other
- * side it is untrusted input: each field is copied out once and checked. */
-struct copy_header {
-	_Atomic uint32_t magic; /* COPY_MAGIC once the object is ready; 0 before */
-	uint32_t version;       /* which lab made it: 9 or 10 */
-	uint32_t chunk;         /* bytes per buffer: written by the server before here[SERVER] */
-	uint32_t slots;         /* buffers in the data area: likewise */
-	_Atomic int state;      /* enum copy_state */
-	_Atomic pid_t pid[2];   /* [COPY_SERVER], [COPY_CLIENT]: 0 while the role is free */
-	sem_t here[2];          /* each side posts its own once it is set up */
-	sem_t done;             /* client -> server: OUTPUT is complete */
-};
+#define COPY_BOTH 2 /* the copy subcommand: fork one of each */
 
 struct copy_opts {
-	int role;           /* COPY_SERVER, COPY_CLIENT or COPY_BOTH */
+	int role;                /* COPY_SERVER, COPY_CLIENT or COPY_BOTH */
 	char name[IPC_NAME_MAX]; /* the full POSIX name, from -n NAME (default "copy") */
-	const char *label;  /* NAME as the user gave it, for messages */
-	long chunk;         /* -b BYTES */
-	long slots;         /* -s SLOTS (1 for a lab without a ring) */
-	long slots_max;     /* the lab's limit: 1 for a lab without a ring (no -s) */
-	long timeout;       /* -t SECONDS: how long to wait for the peer */
+	const char *label;       /* NAME as the user gave it, for messages */
+	long chunk;              /* -b BYTES */
+	long slots, slots_max;   /* -s SLOTS, and the lab's limit (1: no ring, no -s) */
+	long timeout;            /* -t SECONDS */
 	const char *input, *output; /* paths; "-" is stdin / stdout */
 };
 void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, long slots,
 		     long slots_max);
-
-struct copy_end {               /* one side's private view of the copy */
-	struct copy_header *h;  /* the mapping: header, lab fields, data */
-	char *data;             /* the first buffer */
-	size_t chunk, slots;    /* checked copies, never re-read */
-	int me;                 /* COPY_SERVER or COPY_CLIENT */
-	pid_t peer;             /* the other side, once known */
-	const struct copy_opts *o;
-	size_t ctl_size, size;  /* the lab's struct; bytes mapped */
-	int fd;
-	bool creator;           /* we made the object (O_EXCL won) */
-	bool meeting;           /* still waiting for the peer: the -t deadline applies */
-	struct timespec deadline; /* -t: when to stop waiting for the peer */
-};
-void *copy_attach(struct copy_end *e, const struct copy_opts *o, int role, size_t ctl_size,
-		  unsigned version);
-void *copy_start(struct copy_end *e); /* meet the peer; the client maps the buffers now */
-void copy_wait(struct copy_end *e, sem_t *sem); /* timed waits: give up if the peer is gone */
-void copy_finish(struct copy_end *e);           /* the end handshake */
-_Noreturn void copy_corrupt(const char *what, long long value); /* exit 1 */
+void copy_role(int role); /* messages say "prog server:" or "prog client:" */
 
 struct copy_file {
 	int fd;
-	const char *path;       /* as given; "-" for stdin/stdout */
-	char tmp[PATH_MAX];     /* the temp file renamed to path at the end; "" if none */
-	off_t size;             /* input: its size if known, else -1 */
+	const char *path;   /* as given; "-" for stdin/stdout */
+	char tmp[PATH_MAX]; /* OUTPUT's temp file, renamed to path at the end; "" if none */
+	off_t size;         /* INPUT: its size if known, else -1 */
 };
-void copy_role(int role);   /* messages say "prog server:" or "prog client:" */
 void open_input(struct copy_file *f, const char *path);
 void open_output(struct copy_file *f, const char *path);
-void commit_output(struct copy_file *f);
-size_t read_chunk(struct copy_file *f, char *buf, size_t n);
-void write_chunk(struct copy_file *f, const char *buf, size_t n);
+void commit_output(struct copy_file *f); /* the temp file becomes OUTPUT */
+void progress(const struct copy_file *in, long long bytes); /* on a terminal; -1: erase */
 void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts *),
 	       void (*client)(const struct copy_opts *, struct copy_file *));
 

@@ -1,14 +1,8 @@
-# What the tests of the shared-memory copiers (09, 10) share. The test file
-# sets PROG (the program under test) and LAB (its name, as in its messages).
+# What the tests of the shared-memory copiers (09, 10, 11) share. The test file
+# sets PROG (the program under test) and LAB (its name, as in its messages),
+# and defines met NAME: return once both sides of the copy NAME have met, the
+# server with INPUT open.
 # shellcheck shell=bash disable=SC2034,SC2154 # pid, status, output...: set for the test; stderr by run
-
-# The test tool that tampers with a running copy's header (tests/corrupt-header.c).
-build_corrupt_header() {
-	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-		-I"$BATS_TEST_DIRNAME/../common" -o "$BATS_FILE_TMPDIR/corrupt-header" \
-		"$BATS_TEST_DIRNAME/corrupt-header.c"
-}
-corrupt_header() { "$BATS_FILE_TMPDIR/corrupt-header" "$@"; }
 
 copier_setup() {
 	shmlab_setup
@@ -60,25 +54,80 @@ finish() {
 mark_time() { t0=$(date +%s%3N); }
 
 # begin ROLE NAME ARG...: start `$PROG ROLE -n NAME ARG...` like start does,
-# its pid in spid (server) or cpid (client), and wait for the object NAME
+# its pid in spid (server) or cpid (client), and wait until it is under way:
+# a server until its object NAME exists, a client until the lab's
+# client_waits NAME says it waits for its server.
 begin() {
 	local role=$1 name=$2
 	shift 2
 	start "$role" "$PROG" "$role" -n "$name" "$@"
-	if [ "$role" = server ]; then spid=$pid; else cpid=$pid; fi
-	wait_for_object "$name"
+	if [ "$role" = server ]; then
+		spid=$pid
+		wait_for_object "$name"
+	else
+		cpid=$pid
+		client_waits "$name"
+	fi
 }
 
-# meet NAME OUTPUT: start a server of NAME reading the FIFO fifo (held open on
-# fd 8, see hold_fifo) and a client of NAME writing OUTPUT, and return once
-# they have met; their pids in spid and cpid. The copy waits for data on fd 8.
+# asleep PID: wait (up to 10 s) until process PID sleeps (state S), e.g. in
+# the naps of a client that polls for its server.
+asleep() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != S ] || return 0
+		sleep 0.1
+	done
+	fail "process $1 never went to sleep"
+}
+
+# meet NAME OUTPUT [OPTION...]: start a server of NAME reading the FIFO fifo
+# (held open on fd 8, see hold_fifo) and a client of NAME writing OUTPUT, and
+# return once they have met; their pids in spid and cpid. The copy waits for
+# data on fd 8. OPTIONs go to both sides.
 meet() {
+	local name=$1 output=$2
+	shift 2
 	hold_fifo fifo
-	start server "$PROG" server -n "$1" fifo
+	start server "$PROG" server -n "$name" "$@" fifo
 	spid=$pid
-	start client "$PROG" client -n "$1" "$2"
+	start client "$PROG" client -n "$name" "$@" "$output"
 	cpid=$pid
-	corrupt_header "$(full_name "$1")" pids >/dev/null
+	met "$name"
+	wait_mapped "$cpid" "$name"
+}
+
+# wait_mapped PID NAME: wait (up to 10 s) until process PID has mapped the
+# object NAME.
+wait_mapped() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qF "/dev/shm/$SHMLAB_IPC_PREFIX.$2" "/proc/$1/maps" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "process $1 never mapped $2"
+}
+
+# copy_children PPID: "SERVER CLIENT", the pids of a running copy's two
+# children, once the server has the FIFO fifo open (the client does not).
+copy_children() {
+	local i p server client
+	for ((i = 0; i < 100; i++)); do
+		server='' client=''
+		for p in $(pgrep -P "$1"); do
+			if has_fifo_open "$p"; then server=$p; else client=$p; fi
+		done
+		[ -n "$server" ] && [ -n "$client" ] && { echo "$server $client"; return 0; }
+		sleep 0.1
+	done
+	fail "the copy's two children never both appeared"
+}
+has_fifo_open() {
+	local fd
+	for fd in "/proc/$1/fd/"*; do
+		[[ $(readlink "$fd") != */fifo ]] || return 0
+	done
+	return 1
 }
 
 # hold_fifo PATH: make a FIFO and hold it open (read and write) on fd 8, so
@@ -208,7 +257,7 @@ copier_output_replaced_when_complete() {
 	cpid=$pid
 	# both sides met, so the server has the FIFO open: closing our end now
 	# gives it end of file, not a FIFO with no writer to wait for forever
-	corrupt_header "$(full_name "copy-$cpid")" pids >/dev/null
+	met "copy-$cpid"
 	printf 'new data' >&8
 	for ((i = 0; i < 100; i++)); do # until the chunk is in the temp file
 		[ "$(cat shmlab-copy.* 2>/dev/null)" != "new data" ] || break
@@ -282,105 +331,17 @@ copier_dev_full() {
 	assert_output --partial "$LAB client: write /dev/full: No space left on device"
 	refute_output --partial "sent"
 	assert_equal "$(find /dev -maxdepth 1 -name 'shmlab-*')" ""
-	# the standalone server hears of it and fails too
-	start server "$PROG" server -n full in
-	spid=$pid
-	run -1 "$PROG" client -n full /dev/full
-	assert_output "$LAB client: write /dev/full: No space left on device"
-	finish server "$spid" 5
-	assert_equal "$status" 1
-	assert_output "$LAB server: the client stopped"
 }
 
-# a side that fails on its file stops the waiting peer at once
-copier_failure_stops_peer() {
-	echo data >in
-	begin client f out
-	run -1 "$PROG" server -n f nosuch
-	assert_output "$LAB server: open nosuch: No such file or directory"
-	finish client "$cpid" 5
-	assert_equal "$status" 1
-	assert_output "$LAB client: the server stopped"
-	assert_file_not_exists out
-
-	begin server f in
-	run -1 "$PROG" client -n f nodir/out
-	assert_output "$LAB client: create a temp file beside nodir/out: No such file or directory"
-	finish server "$spid" 5
-	assert_equal "$status" 1
-	assert_output "$LAB server: the client stopped"
-}
-
-# a peer that never comes: each side gives up after -t seconds
+# a peer that never comes: each side gives up after -t seconds, the server
+# saying SERVER_SAYS
 copier_peer_never_comes() {
 	echo data >in
 	run -1 "$PROG" server -n lone -t 1 in
-	assert_output "$LAB server: no client came within 1 s"
+	assert_output "$LAB server: $1"
 	run -1 "$PROG" client -n lone -t 1 out
 	assert_output "$LAB client: no server came within 1 s"
 	assert_file_not_exists out
-}
-
-# a name in use: the newcomer says so, exits 1 and disturbs nothing
-copier_name_in_use() {
-	head -c 300000 /dev/urandom >in
-	begin server busy in
-	run -1 "$PROG" server -n busy in
-	assert_output "$LAB server: name 'busy' is in use ($(full_name busy))"
-	run -0 "$PROG" client -n busy out
-	finish server "$spid"
-	assert_equal "$status" 0
-	cmp in out
-
-	# while a copy runs
-	meet busy out2
-	run -1 "$PROG" client -n busy out3
-	assert_output "$LAB client: name 'busy' is in use ($(full_name busy))"
-	run -1 "$PROG" server -n busy in
-	assert_output --partial "is in use"
-	assert_file_not_exists out3
-	printf 'still fine' >&8
-	exec 8>&-
-	finish client "$cpid"
-	assert_equal "$status" 0
-	finish server "$spid"
-	assert_equal "$status" 0
-	assert_equal "$(cat out2)" "still fine"
-}
-
-# server killed with SIGKILL mid-copy: the client stops within 5 s, exit 1
-copier_server_killed() {
-	meet kill out
-	printf 'some data' >&8
-	mark_time
-	kill -9 "$spid"
-	finish client "$cpid" 10
-	assert_equal "$status" 1
-	assert_output --regexp "^$LAB client: the server \(pid [0-9]+\) died$"
-	[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
-	assert_file_not_exists out
-	finish server "$spid"
-	assert_equal "$status" 137
-}
-
-# client killed with SIGKILL mid-copy: the server stops within 5 s, exit 1
-copier_client_killed() {
-	head -c 1000000 /dev/urandom >in
-	hold_fifo outfifo # nobody reads it: the client blocks in write()
-	start server "$PROG" server -n kill in
-	spid=$pid
-	start client "$PROG" client -n kill outfifo
-	cpid=$pid
-	corrupt_header "$(full_name kill)" pids >/dev/null
-	sleep 0.2
-	mark_time
-	kill -9 "$cpid"
-	finish server "$spid" 10
-	assert_equal "$status" 1
-	assert_output --regexp "^$LAB server: the client \(pid [0-9]+\) died$"
-	[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
-	finish client "$cpid"
-	assert_equal "$status" 137
 }
 
 # copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left
@@ -389,7 +350,7 @@ copier_copy_child_killed() {
 		hold_fifo fifo
 		start copy "$PROG" copy fifo out
 		ppid=$pid
-		read -r spid cpid < <(corrupt_header "$(full_name "copy-$ppid")" pids)
+		read -r spid cpid < <(copy_children "$ppid")
 		[ -n "$cpid" ] || fail "no pids"
 		assert_file_exists shmlab-copy.* # the temp OUTPUT
 		mark_time
@@ -405,11 +366,13 @@ copier_copy_child_killed() {
 	done
 }
 
-# SIGINT or SIGTERM to either side: both stop, exit non-zero, nothing left
-copier_signals() {
-	for sig in INT TERM; do
+# 09 and 10: a side killed mid-copy (SIGKILL, SIGINT or SIGTERM): the other
+# gives up after -t seconds of silence, exit 1, and nothing is left
+copier_silent_peer() {
+	local sig victim other opid
+	for sig in KILL INT TERM; do
 		for victim in server client; do
-			meet sig out
+			meet quiet - -t 1 # OUTPUT stdout: a client killed by SIGKILL leaves no temp file
 			mark_time
 			if [ "$victim" = server ]; then
 				kill -s "$sig" "$spid"
@@ -421,12 +384,11 @@ copier_signals() {
 				exec 8>&- # the server sleeps in read() until data or end of file comes
 				other=server opid=$spid
 			fi
-			[ "$status" -gt 128 ] || fail "$victim: exit $status after SIG$sig"
+			assert_equal "$status" $((128 + $(kill -l "$sig")))
 			finish "$other" "$opid" 10
 			assert_equal "$status" 1
-			assert_output "$LAB $other: the $victim stopped"
+			assert_output "$LAB $other: no word from the $victim for 1 s"
 			[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
-			assert_file_not_exists out
 			exec 8>&-
 			rm fifo
 			assert_nothing_left
@@ -441,44 +403,6 @@ copier_copy_signals() {
 	assert_file_not_exists dst
 	interrupt_midrun TERM 0.5 "$PROG" copy fifo dst
 	assert_file_not_exists dst
-}
-
-# a corrupt chunk length mid-copy: the client exits 1 before writing it
-copier_corrupt_len() {
-	meet bad out
-	kill -STOP "$cpid"
-	printf 'hello' >&8
-	corrupt_header "$(full_name bad)" len 0x7fffffff # once the server has filled it
-	kill -CONT "$cpid"
-	finish client "$cpid"
-	assert_equal "$status" 1
-	assert_output "$LAB client: corrupt shared header (len 2147483647)"
-	assert_file_not_exists out
-	exec 8>&-
-	finish server "$spid" 10
-	assert_equal "$status" 1
-	assert_output "$LAB server: the client stopped"
-}
-
-# a corrupt header: for each ENTRY, "FIELD VALUE[:what the client reports, if
-# not FIELD VALUE]", the server's header gets VALUE in FIELD and the client
-# must say so, exit 1 and leave no OUTPUT
-copier_corrupt_header() {
-	local entry field value want
-	echo data >in
-	for entry in "$@"; do
-		begin server bad in
-		read -r field value <<<"${entry%%:*}"
-		corrupt_header "$(full_name bad)" "$field" "$value"
-		want="$field $((value))"
-		[[ $entry != *:* ]] || want=${entry#*:}
-		run -1 "$PROG" client -n bad out
-		assert_output "$LAB client: corrupt shared header ($want)"
-		assert_file_not_exists out
-		kill -TERM "$spid" 2>/dev/null || true # it waits for a client (magic, version)
-		finish server "$spid"
-		[ "$status" -ne 0 ] || fail "server: exit 0"
-	done
 }
 
 # the usage errors both copiers share (each lab's test adds its own)

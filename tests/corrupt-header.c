@@ -1,16 +1,24 @@
 /* corrupt-header - a test tool: tamper with the shared header of a running
- * 09-shm-copy or 10-shm-ring-copy, or report who holds its roles.
+ * 11-robust-copy, or report who holds its roles.
  *
- *   corrupt-header /NAME FIELD VALUE  FIELD: magic, version, chunk, slots, state
- *                                     or len (the first chunk length, which
- *                                     both labs keep right after the header)
+ *   corrupt-header /NAME FIELD VALUE  FIELD: magic, chunk, slots, state or len
+ *                                     (the first chunk's length)
  *   corrupt-header /NAME pids         print "SERVER_PID CLIENT_PID" once both
  *                                     sides have met (state RUNNING)
  *
  * /NAME is the full POSIX name ("/" prefix "." name). It waits up to 10 s for
  * the object to be ready (and, for len, for the server to fill the first
  * chunk) before it writes; exit 1 if that never happens. */
-#include "unpipc.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "robust-copy.h"
 
 static void fail(const char *msg)
 {
@@ -37,20 +45,20 @@ int main(int argc, char **argv)
 		fail("usage: corrupt-header /NAME FIELD VALUE | /NAME pids");
 	while ((fd = shm_open(argv[1], O_RDWR, 0)) == -1)
 		tick("the object never appeared");
-	size_t size = sizeof(struct copy_header) + sizeof(uint32_t);
+	size_t size = sizeof(struct shared);
 	for (fstat(fd, &st); st.st_size < (off_t)size; fstat(fd, &st))
 		tick("the object was never sized");
-	struct copy_header *h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct shared *h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		fail("mmap failed");
-	volatile uint32_t *len = (volatile uint32_t *)(h + 1);
+	volatile uint32_t *len = &h->len[0];
 	while (h->magic == 0)
 		tick("the object was never made ready");
 
 	if (argc == 3 && strcmp(argv[2], "pids") == 0) {
-		while (h->state != COPY_RUNNING)
+		while (h->state != RUNNING)
 			tick("the two sides never met");
-		printf("%ld %ld\n", (long)h->pid[COPY_SERVER], (long)h->pid[COPY_CLIENT]);
+		printf("%ld %ld\n", (long)h->pid[SERVER], (long)h->pid[CLIENT]);
 		return 0;
 	}
 	if (argc != 4)
@@ -59,8 +67,6 @@ int main(int argc, char **argv)
 	const char *field = argv[2];
 	if (strcmp(field, "magic") == 0)
 		h->magic = value;
-	else if (strcmp(field, "version") == 0)
-		h->version = value;
 	else if (strcmp(field, "chunk") == 0)
 		h->chunk = value;
 	else if (strcmp(field, "slots") == 0)

@@ -56,7 +56,21 @@ step "09 shm-copy: the copy is byte for byte the same" cmp "$copy_dir/in" "$copy
 step "10 shm-ring-copy: the same through a ring of 4 buffers of 16 KiB" \
 	"$BIN/10-shm-ring-copy" copy -b 16384 -s 4 "$copy_dir/in" "$copy_dir/out"
 step "10 shm-ring-copy: again byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
-step "12 copy-bench: rw, pipe and both copiers on 8 MiB, every copy checked" \
+"$BIN/11-robust-copy" client -n tour "$copy_dir/out" &
+client=$!
+step "11 robust-copy: the client started first and waits; the server joins it" \
+	"$BIN/11-robust-copy" server -n tour "$copy_dir/in"
+wait "$client"
+mkfifo "$copy_dir/fifo"
+exec 9<>"$copy_dir/fifo" # held open: the server waits on it for data that never comes
+"$BIN/11-robust-copy" server -n tour-kill "$copy_dir/fifo" &
+server=$!
+(sleep 1 && kill -9 "$server") &
+step "11 robust-copy: a second later the server is killed with SIGKILL; the client notices" \
+	"$BIN/11-robust-copy" client -n tour-kill "$copy_dir/out" || true
+wait "$server" 2>/dev/null || true
+exec 9>&-
+step "12 copy-bench: rw, pipe and the copiers on 8 MiB, every copy checked" \
 	"$BIN/12-copy-bench" -n 8 -r 1
 step "12 copy-bench: one byte there and back, pipe against shared memory" \
 	"$BIN/12-copy-bench" --latency -r 1

@@ -6,12 +6,19 @@
  * buffer in between. Two semaphores in the object take turns:
  *   server: wait empty, read() into the buffer, len = n, post full
  *   client: wait full, n = len, write() from the buffer, post empty
- * A chunk of 0 bytes is end of file. The server and the client find each
- * other by NAME, whichever starts first (common/copier.c: the rendezvous,
- * the liveness checks, the temp-then-rename OUTPUT, the cleanup protocol).
+ * A chunk of 0 bytes is end of file. The protocol:
+ *   1. the server creates NAME (O_EXCL, 0600), sizes it for the header and
+ *      one chunk, maps it, sets up the semaphores and stores READY last;
+ *   2. the client opens NAME, retrying until it exists, is sized and READY
+ *      (so either may start first), maps it and checks the chunk size;
+ *   3. they copy, taking turns;
+ *   4. the client finishes OUTPUT and posts done; the server removes NAME.
+ * Every wait is bounded: a peer silent for -t SECONDS is an error, not a
+ * hang. Whichever side fails removes NAME on its way out.
  *
- * Calls: shm_open (O_CREAT|O_EXCL), posix_fallocate, mmap, sem_init
- *        (pshared=1), sem_timedwait, sem_post, read, write, shm_unlink.
+ * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
+ *        close, sem_init (pshared=1), sem_timedwait, sem_post, read, write,
+ *        shm_unlink.
  *
  *   $ bin/09-shm-copy server -b 65536 in &
  *   $ bin/09-shm-copy client out
@@ -21,69 +28,131 @@
  */
 #include "unpipc.h"
 
+#include <stdatomic.h>
+
 #define CHUNK_DEFAULT (1024 * 1024) /* -b: bytes per chunk, chosen by lab 12's sweep */
-#define VERSION 9                 /* in the header: a 10-shm-ring-copy peer is refused */
+#define READY 0x73686d39u           /* "shm9": the server's last store */
 
 struct shared {
-	struct copy_header h;  /* magic, roles, rendezvous (common/copier.c) */
-	volatile uint32_t len; /* bytes in the buffer, 0 = end of file; first after h */
-	sem_t empty;           /* 1: the buffer is the server's to fill */
-	sem_t full;            /* 1: the buffer is the client's to write out */
-};                             /* then, from the next page: char data[chunk] */
+	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	uint32_t chunk;    /* bytes in the buffer: the server's -b */
+	volatile uint32_t len; /* bytes in the buffer, 0 = end of file: written by the server
+			    * before it posts full, read by the client after it waits full */
+	sem_t empty;       /* 1: the buffer is the server's to fill */
+	sem_t full;        /* 1: the buffer is the client's to write out */
+	sem_t done;        /* client -> server: OUTPUT is complete */
+};                         /* then, from the next page: char data[chunk] */
+#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
+
+/* sem_wait, but not for ever: a peer silent for -t seconds is gone. */
+static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
+{
+	if (!Sem_timedwait(sem, o->timeout * 1000))
+		err_quit("no word from the %s for %ld s", peer, o->timeout);
+}
+
+/* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
+static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+{
+	if (ms_since(start) > o->timeout * 1000)
+		err_quit("%s within %ld s", what, o->timeout);
+	nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+}
 
 static void server(const struct copy_opts *o)
 {
-	struct copy_end e;
 	struct copy_file in;
-	unsigned long long bytes = 0, chunks = 0;
+	size_t size = DATA + (size_t)o->chunk;
+	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_SERVER);
-	struct shared *sh = copy_attach(&e, o, COPY_SERVER, sizeof *sh, VERSION);
-	open_input(&in, o->input);
-	Sem_init(&sh->empty, 1, 1); /* the buffer starts empty */
+	open_input(&in, o->input); /* first: a missing INPUT makes no object */
+	hold_signals(true);
+	int fd = Shm_open(o->name, O_RDWR | O_CREAT | O_EXCL, FILE_MODE);
+	at_exit_shm_unlink(o->name); /* removed on every way out */
+	hold_signals(false);
+	Posix_fallocate(fd, 0, (off_t)size); /* all of it now: ENOSPC here, not SIGBUS later */
+	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	Close(fd);
+	char *data = (char *)sh + DATA;
+	sh->chunk = (uint32_t)o->chunk;
+	Sem_init(&sh->empty, 1, 1); /* the buffer starts empty: the server goes first */
 	Sem_init(&sh->full, 1, 0);
-	copy_start(&e);             /* the client is here */
+	Sem_init(&sh->done, 1, 0);
+	sh->ready = READY;          /* last: now the client may look */
+
 	for (;;) {
-		copy_wait(&e, &sh->empty);                   /* the buffer is ours */
-		size_t n = read_chunk(&in, e.data, e.chunk); /* read() straight into it */
+		wait_for(&sh->empty, o, "client");        /* the buffer is ours */
+		ssize_t n = read(in.fd, data, (size_t)o->chunk); /* straight into it */
+		if (n == -1)
+			err_sys("read %s", in.path);
 		sh->len = (uint32_t)n;
-		Sem_post(&sh->full);                         /* "full, n bytes" */
+		Sem_post(&sh->full);                      /* "full, n bytes" */
 		if (n == 0)
-			break;                               /* that was end of file */
+			break;                            /* that was end of file */
 		bytes += n;
 		chunks++;
+		progress(&in, bytes);
 	}
-	copy_finish(&e); /* wait for the client to finish OUTPUT */
-	fprintf(stderr, "%s: sent %llu bytes in %llu chunk%s\n", prog_name(), bytes, chunks,
+	progress(&in, -1);
+	wait_for(&sh->done, o, "client"); /* the client has finished OUTPUT */
+	Shm_unlink(o->name);
+	fprintf(stderr, "%s: sent %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
 }
 
 static void client(const struct copy_opts *o, struct copy_file *out)
 {
-	struct copy_end e;
-	unsigned long long bytes = 0, chunks = 0;
+	struct timespec start;
+	struct stat st;
+	int fd;
+	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_CLIENT);
-	struct shared *sh = copy_attach(&e, o, COPY_CLIENT, sizeof *sh, VERSION);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((fd = shm_open(o->name, O_RDWR, 0)) == -1) { /* the server may not be up yet */
+		if (errno != ENOENT)
+			err_sys("shm_open %s", o->name);
+		not_yet(&start, o, "no server came");
+	}
+	at_exit_shm_unlink(o->name); /* if we fail, the name goes with us */
+	for (Fstat(fd, &st); st.st_size < (off_t)DATA; Fstat(fd, &st))
+		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+	size_t size = (size_t)st.st_size;
+	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	Close(fd);
+	while (sh->ready != READY)
+		not_yet(&start, o, "the server did not make the object ready");
+	uint32_t chunk = sh->chunk; /* read once, checked, our copy used */
+	if (chunk < 1 || DATA + (size_t)chunk > size)
+		err_quit("corrupt shared header (chunk %lu in %zu bytes)",
+			 (unsigned long)chunk, size);
+	char *data = (char *)sh + DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
-	sh = copy_start(&e); /* the server is here; the buffer is mapped */
+
 	for (;;) {
-		copy_wait(&e, &sh->full);      /* the buffer is ours */
-		uint32_t n = sh->len;          /* untrusted: read once... */
-		if (n > e.chunk)               /* ...check... */
-			copy_corrupt("len", n);
+		wait_for(&sh->full, o, "server"); /* the buffer is ours */
+		uint32_t n = sh->len;             /* untrusted: read once, check, use the copy */
+		if (n > chunk)
+			err_quit("corrupt shared header (len %lu)", (unsigned long)n);
 		if (n == 0)
 			break;
-		write_chunk(out, e.data, n);   /* ...use: write() straight from the buffer */
-		Sem_post(&sh->empty);          /* "empty" */
+		for (uint32_t put = 0; put < n;) {      /* write() straight from the buffer; */
+			ssize_t w = write(out->fd, data + put, n - put); /* it may take less */
+			if (w == -1)
+				err_sys("write %s", out->path);
+			put += (uint32_t)w;
+		}
+		Sem_post(&sh->empty);             /* "empty" */
 		bytes += n;
 		chunks++;
 	}
 	commit_output(out); /* the temp file becomes OUTPUT */
-	fprintf(stderr, "%s: received %llu bytes in %llu chunk%s\n", prog_name(), bytes, chunks,
+	fprintf(stderr, "%s: received %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
-	copy_finish(&e); /* then the server may say "sent" */
+	at_exit_forget(o->name); /* the server removes it now */
+	Sem_post(&sh->done);     /* then the server may say "sent" */
 }
 
 int main(int argc, char **argv)
@@ -92,7 +161,8 @@ int main(int argc, char **argv)
 	struct copy_file out = {.fd = -1};
 
 	prog_init(argv, "server [-n NAME] [-b BYTES] [-t SECONDS] INPUT | "
-			"client [-n NAME] [-t SECONDS] OUTPUT | copy [-b BYTES] INPUT OUTPUT");
+			"client [-n NAME] [-t SECONDS] OUTPUT | "
+			"copy [-b BYTES] [-t SECONDS] INPUT OUTPUT");
 	parse_copy_args(argc, argv, &o, CHUNK_DEFAULT, 1, 1);
 	if (o.role == COPY_SERVER)
 		server(&o);

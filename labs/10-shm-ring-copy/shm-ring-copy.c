@@ -8,11 +8,12 @@
  *   server: wait nempty, read() into slot i % SLOTS, len[slot] = n, post nfull
  *   client: wait nfull, n = len[slot], write() from slot i % SLOTS, post nempty
  * Each side keeps its own index i: only the lengths are shared. Memory used is
- * SLOTS x BYTES whatever the size of the file. On a terminal the server shows
- * its progress (bytes, percent, MB/s) when it knows INPUT's size.
+ * SLOTS x BYTES whatever the size of the file. The protocol is 09's; the
+ * server also stores SLOTS, and the client checks it with the chunk size.
  *
- * Calls: sem_init (counting semaphores, pshared=1), sem_timedwait, sem_post,
- *        read, write; the rest as in 09.
+ * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
+ *        close, sem_init (counting, pshared=1), sem_timedwait, sem_post,
+ *        read, write, shm_unlink.
  *
  *   $ bin/10-shm-ring-copy server -s 8 in &
  *   $ bin/10-shm-ring-copy client out
@@ -22,97 +23,137 @@
  */
 #include "unpipc.h"
 
+#include <stdatomic.h>
+
 #define CHUNK_DEFAULT (64 * 1024) /* -b: bytes per chunk */
 #define SLOTS_DEFAULT 4           /* -s: chunks in the ring */
 #define SLOTS_MAX 1024
-#define VERSION 10                /* in the header: a 09-shm-copy peer is refused */
+#define READY 0x73686d52u         /* "shmR": the server's last store */
 
 struct shared {
-	struct copy_header h;             /* magic, roles, rendezvous (common/copier.c) */
-	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file; first after h */
-	sem_t nempty;                     /* slots the server may fill: starts at SLOTS */
-	sem_t nfull;                      /* slots the client may write out: starts at 0 */
-};                                        /* then, from the next page: char data[SLOTS][chunk] */
+	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	uint32_t chunk;    /* bytes in each slot: the server's -b */
+	uint32_t slots;    /* slots in the ring: the server's -s */
+	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the server
+			    * before it posts nfull, read by the client after it waits nfull */
+	sem_t nempty;      /* slots the server may fill: starts at SLOTS */
+	sem_t nfull;       /* slots the client may write out: starts at 0 */
+	sem_t done;        /* client -> server: OUTPUT is complete */
+};                         /* then, from the next page: char data[slots][chunk] */
+#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
-/* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second, only on a
- * terminal and only when INPUT's size is known; erased at the end. */
-static void progress(const struct copy_file *in, unsigned long long bytes, bool end)
+/* sem_wait, but not for ever: a peer silent for -t seconds is gone. */
+static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
 {
-	static struct timespec start;
-	static long shown = -1000;
+	if (!Sem_timedwait(sem, o->timeout * 1000))
+		err_quit("no word from the %s for %ld s", peer, o->timeout);
+}
 
-	if (in->size <= 0 || !isatty(STDERR_FILENO))
-		return;
-	if (start.tv_sec == 0)
-		clock_gettime(CLOCK_MONOTONIC, &start);
-	long ms = ms_since(&start);
-	if (end) {
-		fprintf(stderr, "\r%*s\r", 70, "");
-	} else if (ms - shown >= 250) {
-		shown = ms;
-		fprintf(stderr, "\r%.1f MB of %.1f MB (%d%%), %.1f MB/s  ", bytes / 1e6,
-			(double)in->size / 1e6, (int)(bytes * 100 / (unsigned long long)in->size),
-			ms > 0 ? bytes / 1e3 / (double)ms : 0.0);
-	}
+/* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
+static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+{
+	if (ms_since(start) > o->timeout * 1000)
+		err_quit("%s within %ld s", what, o->timeout);
+	nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
 }
 
 static void server(const struct copy_opts *o)
 {
-	struct copy_end e;
 	struct copy_file in;
-	unsigned long long bytes = 0, chunks = 0;
+	size_t size = DATA + (size_t)o->chunk * (size_t)o->slots;
+	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_SERVER);
-	struct shared *sh = copy_attach(&e, o, COPY_SERVER, sizeof *sh, VERSION);
-	open_input(&in, o->input);
-	Sem_init(&sh->nempty, 1, (unsigned)e.slots); /* every slot starts empty */
+	open_input(&in, o->input); /* first: a missing INPUT makes no object */
+	hold_signals(true);
+	int fd = Shm_open(o->name, O_RDWR | O_CREAT | O_EXCL, FILE_MODE);
+	at_exit_shm_unlink(o->name); /* removed on every way out */
+	hold_signals(false);
+	Posix_fallocate(fd, 0, (off_t)size); /* all of it now: ENOSPC here, not SIGBUS later */
+	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	Close(fd);
+	char *data = (char *)sh + DATA;
+	sh->chunk = (uint32_t)o->chunk;
+	sh->slots = (uint32_t)o->slots;
+	Sem_init(&sh->nempty, 1, (unsigned)o->slots); /* every slot starts empty */
 	Sem_init(&sh->nfull, 1, 0);
-	copy_start(&e);                              /* the client is here */
-	for (size_t i = 0;; i++) {
-		char *slot = e.data + i % e.slots * e.chunk;
-		copy_wait(&e, &sh->nempty);                /* a slot is ours */
-		size_t n = read_chunk(&in, slot, e.chunk); /* read() straight into it */
-		sh->len[i % e.slots] = (uint32_t)n;
-		Sem_post(&sh->nfull);                      /* "one more full, n bytes" */
+	Sem_init(&sh->done, 1, 0);
+	sh->ready = READY;          /* last: now the client may look */
+
+	for (long i = 0;; i++) {
+		char *slot = data + i % o->slots * o->chunk;
+		wait_for(&sh->nempty, o, "client");       /* a slot is ours */
+		ssize_t n = read(in.fd, slot, (size_t)o->chunk); /* straight into it */
+		if (n == -1)
+			err_sys("read %s", in.path);
+		sh->len[i % o->slots] = (uint32_t)n;
+		Sem_post(&sh->nfull);                     /* "one more full, n bytes" */
 		if (n == 0)
-			break;                               /* that was end of file */
+			break;                            /* that was end of file */
 		bytes += n;
 		chunks++;
-		progress(&in, bytes, false);
+		progress(&in, bytes);
 	}
-	progress(&in, bytes, true);
-	copy_finish(&e); /* wait for the client to finish OUTPUT */
-	fprintf(stderr, "%s: sent %llu bytes in %llu chunk%s\n", prog_name(), bytes, chunks,
+	progress(&in, -1);
+	wait_for(&sh->done, o, "client"); /* the client has finished OUTPUT */
+	Shm_unlink(o->name);
+	fprintf(stderr, "%s: sent %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
 }
 
 static void client(const struct copy_opts *o, struct copy_file *out)
 {
-	struct copy_end e;
-	unsigned long long bytes = 0, chunks = 0;
+	struct timespec start;
+	struct stat st;
+	int fd;
+	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_CLIENT);
-	struct shared *sh = copy_attach(&e, o, COPY_CLIENT, sizeof *sh, VERSION);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((fd = shm_open(o->name, O_RDWR, 0)) == -1) { /* the server may not be up yet */
+		if (errno != ENOENT)
+			err_sys("shm_open %s", o->name);
+		not_yet(&start, o, "no server came");
+	}
+	at_exit_shm_unlink(o->name); /* if we fail, the name goes with us */
+	for (Fstat(fd, &st); st.st_size < (off_t)DATA; Fstat(fd, &st))
+		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+	size_t size = (size_t)st.st_size;
+	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	Close(fd);
+	while (sh->ready != READY)
+		not_yet(&start, o, "the server did not make the object ready");
+	uint32_t chunk = sh->chunk, slots = sh->slots; /* read once, checked, our copies used */
+	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || DATA + (size_t)chunk * slots > size)
+		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
+			 (unsigned long)slots, (unsigned long)chunk, size);
+	char *data = (char *)sh + DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
-	sh = copy_start(&e); /* the server is here; the ring is mapped */
+
 	for (size_t i = 0;; i++) {
-		char *slot = e.data + i % e.slots * e.chunk;
-		copy_wait(&e, &sh->nfull);     /* a slot is ours */
-		uint32_t n = sh->len[i % e.slots]; /* untrusted: read once... */
-		if (n > e.chunk)               /* ...check... */
-			copy_corrupt("len", n);
+		char *slot = data + i % slots * chunk;
+		wait_for(&sh->nfull, o, "server"); /* a slot is ours */
+		uint32_t n = sh->len[i % slots];   /* untrusted: read once, check, use the copy */
+		if (n > chunk)
+			err_quit("corrupt shared header (len %lu)", (unsigned long)n);
 		if (n == 0)
 			break;
-		write_chunk(out, slot, n);     /* ...use: write() straight from the slot */
-		Sem_post(&sh->nempty);         /* "one more empty" */
+		for (uint32_t put = 0; put < n;) {      /* write() straight from the slot; */
+			ssize_t w = write(out->fd, slot + put, n - put); /* it may take less */
+			if (w == -1)
+				err_sys("write %s", out->path);
+			put += (uint32_t)w;
+		}
+		Sem_post(&sh->nempty);            /* "one more empty" */
 		bytes += n;
 		chunks++;
 	}
 	commit_output(out); /* the temp file becomes OUTPUT */
-	fprintf(stderr, "%s: received %llu bytes in %llu chunk%s\n", prog_name(), bytes, chunks,
+	fprintf(stderr, "%s: received %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
-	copy_finish(&e); /* then the server may say "sent" */
+	at_exit_forget(o->name); /* the server removes it now */
+	Sem_post(&sh->done);     /* then the server may say "sent" */
 }
 
 int main(int argc, char **argv)
@@ -121,7 +162,8 @@ int main(int argc, char **argv)
 	struct copy_file out = {.fd = -1};
 
 	prog_init(argv, "server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] INPUT | "
-			"client [-n NAME] [-t SECONDS] OUTPUT | copy [-b BYTES] [-s SLOTS] INPUT OUTPUT");
+			"client [-n NAME] [-t SECONDS] OUTPUT | "
+			"copy [-b BYTES] [-s SLOTS] [-t SECONDS] INPUT OUTPUT");
 	parse_copy_args(argc, argv, &o, CHUNK_DEFAULT, SLOTS_DEFAULT, SLOTS_MAX);
 	if (o.role == COPY_SERVER)
 		server(&o);
