@@ -43,8 +43,21 @@ _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
 _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
 void err_msg(const char *fmt, ...);                /* "prog: msg", carry on */
 
-/* ---- strict numbers from argv (args.c) ---- */
+/* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
+
+/* A program with subcommands (06-08) describes each in a table ended by {NULL}:
+ *   [CREATE] = {"create", "k:", "NAME SIZE"},
+ * subcommand() returns the index of argv[1]'s row, passes each option (getopt
+ * letters; a missing value as "") to option(), and leaves the operands in
+ * arg[], one slot per word of operands ([optional] ones NULL if not given). */
+struct subcommand {
+	const char *name;     /* as typed: "create" */
+	const char *options;  /* its getopt letters, each taking a value: "k:w:" */
+	const char *operands; /* as the usage line names them: "NAME SIZE", "[FILE] TEXT" */
+};
+int subcommand(int argc, char **argv, const struct subcommand *cmds,
+	       void (*option)(int letter, const char *value), char **arg);
 
 /* ---- the counter labs (counter.c) ---- */
 #define PARENT 0
