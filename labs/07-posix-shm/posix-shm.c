@@ -51,7 +51,8 @@ struct counter {
 	sem_t done;        /* posted by each client that finished */
 };
 
-/* shm_open with the errors students meet spelled out. */
+/* shm_open with the errors students meet spelled out (so not Shm_open, which
+ * would exit with the bare strerror). */
 static int open_object(const char *name, char *full, int oflag)
 {
 	ipc_name(full, IPC_NAME_MAX, name);
@@ -78,10 +79,8 @@ static int create_object(const char *name, char *full, long size)
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: fail with EFBIG, not die uncleaned */
 	Ftruncate(fd, (off_t)size);
 	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
-	if (e != 0) {
-		errno = e;
-		err_sys("posix_fallocate %ld bytes for %s", size, full);
-	}
+	if (e != 0) /* not Posix_fallocate: the message names the object */
+		err_code(e, "posix_fallocate %ld bytes for %s", size, full);
 	return fd;
 }
 
@@ -170,15 +169,8 @@ static void unlink_object(const char *name)
  * it (a semaphore has no owner) must not hang everyone else. */
 static void lock(struct counter *c, long timeout)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout;
-	while (sem_timedwait(&c->mutex, &deadline) == -1) {
-		if (errno == ETIMEDOUT)
-			err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
-		if (errno != EINTR)
-			err_sys("sem_timedwait");
-	}
+	if (!Sem_timedwait(&c->mutex, timeout * 1000))
+		err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
 }
 
 static void server(const char *name, long nclients, long timeout)
@@ -218,7 +210,7 @@ static struct counter *attach(const char *name, char *full, long timeout)
 	const struct timespec tick = {0, 10 * 1000000}; /* 10 ms */
 	ipc_name(full, IPC_NAME_MAX, name);
 	for (long ms = 0;; ms += 10) {
-		int fd = shm_open(full, O_RDWR, 0);
+		int fd = shm_open(full, O_RDWR, 0); /* ENOENT: not yet; so not Shm_open */
 		if (fd == -1 && errno != ENOENT)
 			err_sys("shm_open %s", full);
 		if (fd != -1) {
