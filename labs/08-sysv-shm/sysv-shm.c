@@ -227,52 +227,48 @@ static void rmid_demo(long hold)
 		printf("nattch=%lu  parent: shmdt, yet it is still there\n", (unsigned long)ds.shm_nattch);
 }
 
+enum { KEY, CREATE, WRITE, READ, INFO, REMOVE, RMID };
+
+static long hold; /* -w SECONDS: how long read and rmid wait */
+
+static void option(int letter, const char *value)
+{
+	if (letter == 'w') {
+		hold = parse_count(value, "SECONDS", 0, 3600);
+	} else {
+		if (value[0] == '\0')
+			usage_error("option -k needs a PATH");
+		key_path = value;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *size = NULL;
-	long hold = 0;
+	static const struct subcommand cmds[] = {
+		[KEY] = {"key", "k:", ""},
+		[CREATE] = {"create", "k:", "SIZE"},
+		[WRITE] = {"write", "k:", ""},
+		[READ] = {"read", "k:w:", ""},
+		[INFO] = {"info", "k:", ""},
+		[REMOVE] = {"remove", "k:", ""},
+		[RMID] = {"rmid", "w:", ""},
+		{NULL, NULL, NULL},
+	};
+	char *arg[1];
 
 	prog_init(argv, "key|write|info|remove [-k PATH] | create [-k PATH] SIZE | "
 			"read [-k PATH] [-w SECONDS] | rmid [-w SECONDS]");
-	if (argv[1] == NULL)
-		usage_error("missing subcommand");
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "key") && strcmp(cmd, "create") && strcmp(cmd, "write") &&
-	    strcmp(cmd, "read") && strcmp(cmd, "info") && strcmp(cmd, "remove") && strcmp(cmd, "rmid"))
-		usage_error("unknown subcommand '%s'", cmd);
-	bool rmid = !strcmp(cmd, "rmid");
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "-k") && !rmid) {
-			key_path = argv[++i];
-			if (key_path == NULL || key_path[0] == '\0')
-				usage_error("option -k needs a PATH");
-		} else if (!strcmp(argv[i], "-w") && (rmid || !strcmp(cmd, "read"))) {
-			hold = parse_count(argv[++i], "SECONDS", 0, 3600);
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			usage_error("%s: unknown option '%s'", cmd, argv[i]);
-		} else if (!strcmp(cmd, "create") && size == NULL) {
-			size = argv[i];
-		} else {
-			usage_error("%s: unexpected argument '%s'", cmd, argv[i]);
-		}
-	}
+	int cmd = subcommand(argc, argv, cmds, option, arg);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
 
-	if (!strcmp(cmd, "key"))
-		print_key();
-	else if (!strcmp(cmd, "create") && size == NULL)
-		usage_error("create: missing SIZE");
-	else if (!strcmp(cmd, "create"))
-		create(parse_count(size, "SIZE", 1, SIZE_LIMIT));
-	else if (!strcmp(cmd, "write"))
-		write_pattern();
-	else if (!strcmp(cmd, "read"))
-		read_pattern(hold);
-	else if (!strcmp(cmd, "info"))
-		info();
-	else if (!strcmp(cmd, "remove"))
-		remove_segment();
-	else
-		rmid_demo(hold);
+	switch (cmd) {
+	case KEY: print_key(); break;
+	case CREATE: create(parse_count(arg[0], "SIZE", 1, SIZE_LIMIT)); break;
+	case WRITE: write_pattern(); break;
+	case READ: read_pattern(hold); break;
+	case INFO: info(); break;
+	case REMOVE: remove_segment(); break;
+	case RMID: rmid_demo(hold); break;
+	}
 	return 0;
 }
