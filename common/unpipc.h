@@ -119,14 +119,7 @@ void Sem_wait(sem_t *sem);  /* retries on EINTR */
 bool Sem_timedwait(sem_t *sem, long ms); /* false: ms went by without it */
 void Sem_post(sem_t *sem);
 
-/* ---- named shared memory by the labs that meet by name (07, 08) ---- */
-/* System V segments (sysv.c) */
-#include <sys/ipc.h> /* key_t */
-struct shmid_ds;
-int Shmget(key_t key, size_t size, int flags);
-void *Shmat(int shmid, const void *addr, int flags);
-void Shmdt(const void *addr);
-void Shmctl(int shmid, int cmd, struct shmid_ds *buf);
+/* ---- System V segments (08) ---- */
 void at_exit_shm_rmid(int shmid); /* cleanup.c: IPC_RMID it on every exit path; -1: forget */
 
 /* ---- the shared-memory copiers (09, 10) ---- */

@@ -24,6 +24,7 @@
  *   removed segment shmid 32821 (key 0x0800054a)
  */
 #include "unpipc.h"
+#include "sysv.h" /* Ftok, Shmget, Shmat, Shmdt, Shmctl: beside this file */
 
 #include <grp.h>
 #include <pwd.h>
@@ -46,12 +47,11 @@ static void make_key(void)
 	}
 	if (key_path == NULL)
 		err_quit("no home directory: give a key file with -k PATH");
-	key = ftok(key_path, PROJ_ID);
-	if (key == -1)
-		err_sys("ftok %s", key_path);
+	key = Ftok(key_path, PROJ_ID);
 }
 
-/* The id of the segment our key names; it must exist. */
+/* The id of the segment our key names; it must exist. The raw shmget, not
+ * Shmget: ENOENT gets a message of its own. */
 static int find_segment(void)
 {
 	make_key();
@@ -92,6 +92,7 @@ static void print_key(void)
 static void create(long size)
 {
 	make_key();
+	/* the raw shmget, not Shmget: EEXIST gets a message of its own */
 	int id = shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | FILE_MODE);
 	if (id == -1 && errno == EEXIST)
 		err_quit("a segment with key 0x%08lx already exists (ftok of %s): "
@@ -220,7 +221,7 @@ static void rmid_demo(long hold)
 	step(hold);
 	Shmdt(p);
 	struct shmid_ds ds;
-	if (shmctl(id, IPC_STAT, &ds) == -1)
+	if (shmctl(id, IPC_STAT, &ds) == -1) /* the raw call: this failure is the lesson */
 		printf("gone      parent: shmdt, the last attachment: "
 		       "shmctl(IPC_STAT) fails: %s\n", strerror(errno));
 	else
