@@ -119,9 +119,6 @@ void Sem_wait(sem_t *sem);  /* retries on EINTR */
 bool Sem_timedwait(sem_t *sem, long ms); /* false: ms went by without it */
 void Sem_post(sem_t *sem);
 
-/* ---- System V segments (08) ---- */
-void at_exit_shm_rmid(int shmid); /* cleanup.c: IPC_RMID it on every exit path; -1: forget */
-
 /* ---- the shared-memory copiers (09, 10) ---- */
 /* copier.c: what a server and a client that meet by name need besides the
  * copy loop itself: options, the rendezvous, timed waits that watch the peer,

@@ -187,12 +187,24 @@ static void step(long hold)
 		sleep((unsigned)hold);
 }
 
+/* The segment rmid made, removed on every way out while this is not -1
+ * (sig_atomic_t is an int on Linux: it holds a shmid). Written by the parent
+ * only; read by the cleanup, which may run in a signal handler. */
+static volatile sig_atomic_t demo_shmid = -1;
+
+static void rmid_at_exit(void)
+{
+	if (demo_shmid != -1)
+		shmctl(demo_shmid, IPC_RMID, NULL); /* a plain system call: async-signal-safe */
+}
+
 /* rmid [-w SECONDS]: one process stays attached while another removes. */
 static void rmid_demo(long hold)
 {
 	static const char msg[] = "written before IPC_RMID";
 	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
-	at_exit_shm_rmid(id);
+	demo_shmid = id;
+	at_exit_call(rmid_at_exit); /* in this process only: the child's exit leaves it */
 	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
 	step(hold);
 	char *p = Shmat(id, NULL, 0);
@@ -215,7 +227,7 @@ static void rmid_demo(long hold)
 	}
 	at_exit_kill(pid);
 	wait_child(pid);
-	at_exit_shm_rmid(-1); /* removed by the child; it goes with our shmdt */
+	demo_shmid = -1; /* removed by the child; it goes with our shmdt */
 
 	printf("nattch=%lu  parent: still reads \"%s\"\n", nattch(id), p);
 	step(hold);
