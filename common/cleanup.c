@@ -8,18 +8,15 @@
  * Each entry belongs to the process that registered it: a forked child that
  * exits or is interrupted never removes its parent's objects. Only
  * async-signal-safe calls are made from the handler (unlink, kill, raise; and
- * shm_unlink/sem_unlink, which are unlink() of a fixed path on glibc and musl,
- * and shmctl(IPC_RMID), a plain system call). */
+ * shm_unlink/sem_unlink, which are unlink() of a fixed path on glibc and musl). */
 #include "unpipc.h"
 
-#include <sys/shm.h>
-
-enum kind { FREE, FILE_PATH, SHM_NAME, SEM_NAME, CHILD_PID, SYSV_SHMID, CALL };
+enum kind { FREE, FILE_PATH, SHM_NAME, SEM_NAME, CHILD_PID, CALL };
 
 struct entry {
 	volatile sig_atomic_t kind; /* written last when registering, so the handler sees whole entries */
 	pid_t owner;
-	pid_t child; /* CHILD_PID: the pid; SYSV_SHMID: the segment id */
+	pid_t child; /* CHILD_PID */
 	void (*fn)(void); /* CALL */
 	char name[PATH_MAX];
 };
@@ -39,7 +36,6 @@ static void run_cleanup(int sig)
 		case SHM_NAME: shm_unlink(e->name); break;
 		case SEM_NAME: sem_unlink(e->name); break;
 		case CHILD_PID: kill(e->child, sig != 0 ? sig : SIGTERM); break;
-		case SYSV_SHMID: shmctl((int)e->child, IPC_RMID, NULL); break;
 		case CALL: e->fn(); break;
 		}
 		e->kind = FREE;
@@ -135,20 +131,6 @@ void hold_signals(bool hold)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
-/* A System V segment has no name: IPC_RMID it by id. -1 forgets this
- * process's segments (removed already, or meant to outlive it). */
-void at_exit_shm_rmid(int shmid)
-{
-	pid_t self = getpid();
-	if (shmid != -1) {
-		add(SYSV_SHMID, NULL, shmid, NULL);
-		return;
-	}
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-		if (table[i].kind == SYSV_SHMID && table[i].owner == self)
-			table[i].kind = FREE;
 }
 
 /* Wait for a child; a child that failed or was killed makes the parent fail too. */

@@ -43,8 +43,21 @@ _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
 _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
 void err_msg(const char *fmt, ...);                /* "prog: msg", carry on */
 
-/* ---- strict numbers from argv (args.c) ---- */
+/* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
+
+/* A program with subcommands (06-08) describes each in a table ended by {NULL}:
+ *   [CREATE] = {"create", "k:", "NAME SIZE"},
+ * subcommand() returns the index of argv[1]'s row, passes each option (getopt
+ * letters; a missing value as "") to option(), and leaves the operands in
+ * arg[], one slot per word of operands ([optional] ones NULL if not given). */
+struct subcommand {
+	const char *name;     /* as typed: "create" */
+	const char *options;  /* its getopt letters, each taking a value: "k:w:" */
+	const char *operands; /* as the usage line names them: "NAME SIZE", "[FILE] TEXT" */
+};
+int subcommand(int argc, char **argv, const struct subcommand *cmds,
+	       void (*option)(int letter, const char *value), char **arg);
 
 /* ---- the counter labs (counter.c) ---- */
 #define PARENT 0
@@ -106,16 +119,6 @@ void Sem_destroy(sem_t *sem);
 void Sem_wait(sem_t *sem);  /* retries on EINTR */
 bool Sem_timedwait(sem_t *sem, long ms); /* false: ms went by without it */
 void Sem_post(sem_t *sem);
-
-/* ---- named shared memory by the labs that meet by name (07, 08) ---- */
-/* System V segments (sysv.c) */
-#include <sys/ipc.h> /* key_t */
-struct shmid_ds;
-int Shmget(key_t key, size_t size, int flags);
-void *Shmat(int shmid, const void *addr, int flags);
-void Shmdt(const void *addr);
-void Shmctl(int shmid, int cmd, struct shmid_ds *buf);
-void at_exit_shm_rmid(int shmid); /* cleanup.c: IPC_RMID it on every exit path; -1: forget */
 
 /* ---- the file copiers (09, 10, 11): options and files (copyfile.c) ---- */
 #define COPY_CHUNK_MAX (64L * 1024 * 1024) /* -b: at most 64 MiB a chunk */

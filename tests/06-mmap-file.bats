@@ -117,13 +117,13 @@ offset $PAGE: SIGBUS (caught): a whole page past end-of-file
 	run -2 "$BIN/06-mmap-file" shared notes.txt A B
 	assert_usage_error "unexpected argument 'B'"
 	run -2 "$BIN/06-mmap-file" shared -x A
-	assert_usage_error "unexpected argument '-x'"
+	assert_usage_error "shared: unknown option '-x'"
 	run -2 "$BIN/06-mmap-file" shared -w
 	assert_usage_error "SECONDS is empty"
 	run -2 "$BIN/06-mmap-file" shared -w soon A
 	assert_usage_error "SECONDS 'soon' is not a number"
 	run -2 "$BIN/06-mmap-file" eof -w 1
-	assert_usage_error "unexpected argument '-w'"
+	assert_usage_error "eof: unknown option '-w'"
 	run -2 "$BIN/06-mmap-file" eof notes.txt other
 	assert_usage_error "eof: unexpected argument 'other'"
 	cmp notes.txt before.txt

@@ -78,6 +78,8 @@ static void store(int flags, const char *path, const char *text, long hold)
 {
 	struct stat st;
 	size_t len = strlen(text);
+	if (len == 0)
+		usage_error("%s: TEXT is empty", flags == MAP_SHARED ? "shared" : "private");
 	/* MAP_PRIVATE needs only read access: its stores never reach the file */
 	int fd = path ? open_file(path, flags == MAP_SHARED ? O_RDWR : O_RDONLY, &st)
 		      : open_temp(demo_text, strlen(demo_text), &st);
@@ -174,40 +176,35 @@ static void past_eof(const char *path)
 	Close(fd);
 }
 
+enum { SHARED, PRIVATE, PAST_EOF };
+
+static long hold; /* -w SECONDS: how long shared and private keep the mapping */
+
+static void option(int letter, const char *value)
+{
+	(void)letter; /* -w is the only one */
+	hold = parse_count(value, "SECONDS", 0, 3600);
+}
+
 int main(int argc, char **argv)
 {
-	const char *arg[2];
-	long hold = 0;
-	int n = 0;
+	static const struct subcommand cmds[] = {
+		[SHARED] = {"shared", "w:", "[FILE] TEXT"},
+		[PRIVATE] = {"private", "w:", "[FILE] TEXT"},
+		[PAST_EOF] = {"eof", "", "[FILE]"},
+		{NULL, NULL, NULL},
+	};
+	char *arg[2];
 
 	prog_init(argv, "shared [-w SECONDS] [FILE] TEXT | private [-w SECONDS] [FILE] TEXT | "
 			"eof [FILE]");
-	if (argv[1] == NULL)
-		usage_error("missing subcommand");
-	const char *cmd = argv[1];
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "-w") == 0 && strcmp(cmd, "eof") != 0)
-			hold = parse_count(argv[++i], "SECONDS", 0, 3600); /* NULL: "is empty" */
-		else if (n < 2 && (argv[i][0] != '-' || argv[i][1] == '\0'))
-			arg[n++] = argv[i];
-		else
-			usage_error("unexpected argument '%s'", argv[i]);
-	}
+	int cmd = subcommand(argc, argv, cmds, option, arg);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
 
-	if (strcmp(cmd, "shared") == 0 || strcmp(cmd, "private") == 0) {
-		const char *text = n > 0 ? arg[n - 1] : "";
-		if (n == 0)
-			usage_error("%s: missing TEXT", cmd);
-		if (text[0] == '\0')
-			usage_error("%s: TEXT is empty", cmd);
-		store(cmd[0] == 's' ? MAP_SHARED : MAP_PRIVATE, n == 2 ? arg[0] : NULL, text, hold);
-	} else if (strcmp(cmd, "eof") == 0 && n <= 1) {
-		past_eof(n == 1 ? arg[0] : NULL);
-	} else if (strcmp(cmd, "eof") == 0) {
-		usage_error("eof: unexpected argument '%s'", arg[1]);
-	} else {
-		usage_error("unknown subcommand '%s'", cmd);
+	switch (cmd) {
+	case SHARED: store(MAP_SHARED, arg[0], arg[1], hold); break;
+	case PRIVATE: store(MAP_PRIVATE, arg[0], arg[1], hold); break;
+	case PAST_EOF: past_eof(arg[0]); break;
 	}
 	return 0;
 }

@@ -51,7 +51,8 @@ struct counter {
 	sem_t done;        /* posted by each client that finished */
 };
 
-/* shm_open with the errors students meet spelled out. */
+/* shm_open with the errors students meet spelled out (so not Shm_open, which
+ * would exit with the bare strerror). */
 static int open_object(const char *name, char *full, int oflag)
 {
 	ipc_name(full, IPC_NAME_MAX, name);
@@ -78,10 +79,8 @@ static int create_object(const char *name, char *full, long size)
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: fail with EFBIG, not die uncleaned */
 	Ftruncate(fd, (off_t)size);
 	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
-	if (e != 0) {
-		errno = e;
-		err_sys("posix_fallocate %ld bytes for %s", size, full);
-	}
+	if (e != 0) /* not Posix_fallocate: the message names the object */
+		err_code(e, "posix_fallocate %ld bytes for %s", size, full);
 	return fd;
 }
 
@@ -170,15 +169,8 @@ static void unlink_object(const char *name)
  * it (a semaphore has no owner) must not hang everyone else. */
 static void lock(struct counter *c, long timeout)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout;
-	while (sem_timedwait(&c->mutex, &deadline) == -1) {
-		if (errno == ETIMEDOUT)
-			err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
-		if (errno != EINTR)
-			err_sys("sem_timedwait");
-	}
+	if (!Sem_timedwait(&c->mutex, timeout * 1000))
+		err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
 }
 
 static void server(const char *name, long nclients, long timeout)
@@ -218,7 +210,7 @@ static struct counter *attach(const char *name, char *full, long timeout)
 	const struct timespec tick = {0, 10 * 1000000}; /* 10 ms */
 	ipc_name(full, IPC_NAME_MAX, name);
 	for (long ms = 0;; ms += 10) {
-		int fd = shm_open(full, O_RDWR, 0);
+		int fd = shm_open(full, O_RDWR, 0); /* ENOENT: not yet; so not Shm_open */
 		if (fd == -1 && errno != ENOENT)
 			err_sys("shm_open %s", full);
 		if (fd != -1) {
@@ -261,74 +253,47 @@ static void client(const char *name, long nloop, long timeout)
 	Munmap(c, sizeof *c);
 }
 
-struct args {
-	const char *cmd, *name;
-	long num;      /* SIZE for create, NLOOP for client */
-	long timeout;  /* -t: seconds a client waits for the server or the lock */
-	long nclients; /* -c: the server stops after this many clients; 0: on Ctrl-C */
-};
+enum { CREATE, WRITE, READ, INFO, UNLINK, SERVER, CLIENT };
 
-static void parse_args(int argc, char **argv, struct args *a)
+static long timeout = 10; /* -t SECONDS: how long to wait for the server or the lock */
+static long nclients;     /* -c NCLIENTS: the server stops after so many; 0: on Ctrl-C */
+
+static void option(int letter, const char *value)
 {
-	const char *pos[2] = {NULL, NULL};
-	int n = 0;
-
-	*a = (struct args){.cmd = argv[1], .timeout = 10};
-	if (a->cmd == NULL)
-		usage_error("missing subcommand");
-	bool create = !strcmp(a->cmd, "create"), cli = !strcmp(a->cmd, "client");
-	bool srv = !strcmp(a->cmd, "server");
-	int want = create || cli ? 2 : 1;
-	if (!create && !cli && !srv && strcmp(a->cmd, "write") && strcmp(a->cmd, "read") &&
-	    strcmp(a->cmd, "info") && strcmp(a->cmd, "unlink"))
-		usage_error("unknown subcommand '%s'", a->cmd);
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "-t") && (cli || srv))
-			a->timeout = parse_count(argv[++i], "SECONDS", 1, 3600);
-		else if (!strcmp(argv[i], "-c") && srv)
-			a->nclients = parse_count(argv[++i], "NCLIENTS", 1, 1000);
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			usage_error("%s: unknown option '%s'", a->cmd, argv[i]);
-		else if (n < want)
-			pos[n++] = argv[i];
-		else
-			usage_error("%s: unexpected argument '%s'", a->cmd, argv[i]);
-	}
-	if (n == 0)
-		usage_error("%s: missing NAME", a->cmd);
-	a->name = pos[0];
-	if (create && n < 2)
-		usage_error("create: missing SIZE");
-	if (cli && n < 2)
-		usage_error("client: missing NLOOP");
-	if (n == 2)
-		a->num = parse_count(pos[1], create ? "SIZE" : "NLOOP", 1,
-				     create ? SIZE_LIMIT : NLOOP_MAX);
-	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
+	if (letter == 't')
+		timeout = parse_count(value, "SECONDS", 1, 3600);
+	else
+		nclients = parse_count(value, "NCLIENTS", 1, 1000);
 }
 
 int main(int argc, char **argv)
 {
-	struct args a;
+	static const struct subcommand cmds[] = {
+		[CREATE] = {"create", "", "NAME SIZE"},
+		[WRITE] = {"write", "", "NAME"},
+		[READ] = {"read", "", "NAME"},
+		[INFO] = {"info", "", "NAME"},
+		[UNLINK] = {"unlink", "", "NAME"},
+		[SERVER] = {"server", "c:t:", "NAME"},
+		[CLIENT] = {"client", "t:", "NAME NLOOP"},
+		{NULL, NULL, NULL},
+	};
+	char *arg[2];
 
 	prog_init(argv, "create NAME SIZE | write NAME | read NAME | info NAME | unlink NAME |\n"
 			"       server [-c NCLIENTS] [-t SECONDS] NAME | "
 			"client [-t SECONDS] NAME NLOOP");
-	parse_args(argc, argv, &a);
+	int cmd = subcommand(argc, argv, cmds, option, arg);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
 
-	if (!strcmp(a.cmd, "create"))
-		create(a.name, a.num);
-	else if (!strcmp(a.cmd, "write"))
-		write_pattern(a.name);
-	else if (!strcmp(a.cmd, "read"))
-		read_pattern(a.name);
-	else if (!strcmp(a.cmd, "info"))
-		info(a.name);
-	else if (!strcmp(a.cmd, "unlink"))
-		unlink_object(a.name);
-	else if (!strcmp(a.cmd, "server"))
-		server(a.name, a.nclients, a.timeout);
-	else
-		client(a.name, a.num, a.timeout);
+	switch (cmd) {
+	case CREATE: create(arg[0], parse_count(arg[1], "SIZE", 1, SIZE_LIMIT)); break;
+	case WRITE: write_pattern(arg[0]); break;
+	case READ: read_pattern(arg[0]); break;
+	case INFO: info(arg[0]); break;
+	case UNLINK: unlink_object(arg[0]); break;
+	case SERVER: server(arg[0], nclients, timeout); break;
+	case CLIENT: client(arg[0], parse_count(arg[1], "NLOOP", 1, NLOOP_MAX), timeout); break;
+	}
 	return 0;
 }

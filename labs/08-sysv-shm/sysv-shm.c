@@ -24,6 +24,7 @@
  *   removed segment shmid 32821 (key 0x0800054a)
  */
 #include "unpipc.h"
+#include "sysv.h" /* Ftok, Shmget, Shmat, Shmdt, Shmctl: beside this file */
 
 #include <grp.h>
 #include <pwd.h>
@@ -46,12 +47,11 @@ static void make_key(void)
 	}
 	if (key_path == NULL)
 		err_quit("no home directory: give a key file with -k PATH");
-	key = ftok(key_path, PROJ_ID);
-	if (key == -1)
-		err_sys("ftok %s", key_path);
+	key = Ftok(key_path, PROJ_ID);
 }
 
-/* The id of the segment our key names; it must exist. */
+/* The id of the segment our key names; it must exist. The raw shmget, not
+ * Shmget: ENOENT gets a message of its own. */
 static int find_segment(void)
 {
 	make_key();
@@ -92,6 +92,7 @@ static void print_key(void)
 static void create(long size)
 {
 	make_key();
+	/* the raw shmget, not Shmget: EEXIST gets a message of its own */
 	int id = shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | FILE_MODE);
 	if (id == -1 && errno == EEXIST)
 		err_quit("a segment with key 0x%08lx already exists (ftok of %s): "
@@ -186,12 +187,24 @@ static void step(long hold)
 		sleep((unsigned)hold);
 }
 
+/* The segment rmid made, removed on every way out while this is not -1
+ * (sig_atomic_t is an int on Linux: it holds a shmid). Written by the parent
+ * only; read by the cleanup, which may run in a signal handler. */
+static volatile sig_atomic_t demo_shmid = -1;
+
+static void rmid_at_exit(void)
+{
+	if (demo_shmid != -1)
+		shmctl(demo_shmid, IPC_RMID, NULL); /* a plain system call: async-signal-safe */
+}
+
 /* rmid [-w SECONDS]: one process stays attached while another removes. */
 static void rmid_demo(long hold)
 {
 	static const char msg[] = "written before IPC_RMID";
 	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
-	at_exit_shm_rmid(id);
+	demo_shmid = id;
+	at_exit_call(rmid_at_exit); /* in this process only: the child's exit leaves it */
 	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
 	step(hold);
 	char *p = Shmat(id, NULL, 0);
@@ -214,65 +227,61 @@ static void rmid_demo(long hold)
 	}
 	at_exit_kill(pid);
 	wait_child(pid);
-	at_exit_shm_rmid(-1); /* removed by the child; it goes with our shmdt */
+	demo_shmid = -1; /* removed by the child; it goes with our shmdt */
 
 	printf("nattch=%lu  parent: still reads \"%s\"\n", nattch(id), p);
 	step(hold);
 	Shmdt(p);
 	struct shmid_ds ds;
-	if (shmctl(id, IPC_STAT, &ds) == -1)
+	if (shmctl(id, IPC_STAT, &ds) == -1) /* the raw call: this failure is the lesson */
 		printf("gone      parent: shmdt, the last attachment: "
 		       "shmctl(IPC_STAT) fails: %s\n", strerror(errno));
 	else
 		printf("nattch=%lu  parent: shmdt, yet it is still there\n", (unsigned long)ds.shm_nattch);
 }
 
+enum { KEY, CREATE, WRITE, READ, INFO, REMOVE, RMID };
+
+static long hold; /* -w SECONDS: how long read and rmid wait */
+
+static void option(int letter, const char *value)
+{
+	if (letter == 'w') {
+		hold = parse_count(value, "SECONDS", 0, 3600);
+	} else {
+		if (value[0] == '\0')
+			usage_error("option -k needs a PATH");
+		key_path = value;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *size = NULL;
-	long hold = 0;
+	static const struct subcommand cmds[] = {
+		[KEY] = {"key", "k:", ""},
+		[CREATE] = {"create", "k:", "SIZE"},
+		[WRITE] = {"write", "k:", ""},
+		[READ] = {"read", "k:w:", ""},
+		[INFO] = {"info", "k:", ""},
+		[REMOVE] = {"remove", "k:", ""},
+		[RMID] = {"rmid", "w:", ""},
+		{NULL, NULL, NULL},
+	};
+	char *arg[1];
 
 	prog_init(argv, "key|write|info|remove [-k PATH] | create [-k PATH] SIZE | "
 			"read [-k PATH] [-w SECONDS] | rmid [-w SECONDS]");
-	if (argv[1] == NULL)
-		usage_error("missing subcommand");
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "key") && strcmp(cmd, "create") && strcmp(cmd, "write") &&
-	    strcmp(cmd, "read") && strcmp(cmd, "info") && strcmp(cmd, "remove") && strcmp(cmd, "rmid"))
-		usage_error("unknown subcommand '%s'", cmd);
-	bool rmid = !strcmp(cmd, "rmid");
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "-k") && !rmid) {
-			key_path = argv[++i];
-			if (key_path == NULL || key_path[0] == '\0')
-				usage_error("option -k needs a PATH");
-		} else if (!strcmp(argv[i], "-w") && (rmid || !strcmp(cmd, "read"))) {
-			hold = parse_count(argv[++i], "SECONDS", 0, 3600);
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			usage_error("%s: unknown option '%s'", cmd, argv[i]);
-		} else if (!strcmp(cmd, "create") && size == NULL) {
-			size = argv[i];
-		} else {
-			usage_error("%s: unexpected argument '%s'", cmd, argv[i]);
-		}
-	}
+	int cmd = subcommand(argc, argv, cmds, option, arg);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
 
-	if (!strcmp(cmd, "key"))
-		print_key();
-	else if (!strcmp(cmd, "create") && size == NULL)
-		usage_error("create: missing SIZE");
-	else if (!strcmp(cmd, "create"))
-		create(parse_count(size, "SIZE", 1, SIZE_LIMIT));
-	else if (!strcmp(cmd, "write"))
-		write_pattern();
-	else if (!strcmp(cmd, "read"))
-		read_pattern(hold);
-	else if (!strcmp(cmd, "info"))
-		info();
-	else if (!strcmp(cmd, "remove"))
-		remove_segment();
-	else
-		rmid_demo(hold);
+	switch (cmd) {
+	case KEY: print_key(); break;
+	case CREATE: create(parse_count(arg[0], "SIZE", 1, SIZE_LIMIT)); break;
+	case WRITE: write_pattern(); break;
+	case READ: read_pattern(hold); break;
+	case INFO: info(); break;
+	case REMOVE: remove_segment(); break;
+	case RMID: rmid_demo(hold); break;
+	}
 	return 0;
 }

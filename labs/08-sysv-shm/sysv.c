@@ -1,8 +1,18 @@
-/* sysv.c - System V shared memory wrappers. Removing a segment on every way
- * out is at_exit_shm_rmid(), in cleanup.c with the other cleanups. */
+/* sysv.c - wrappers for the System V calls of this lab, Stevens style: the
+ * same arguments as the call, and on failure "prog: call context: strerror",
+ * exit 1. Where sysv-shm.c handles an errno itself, it makes the raw call. */
 #include "unpipc.h"
+#include "sysv.h"
 
 #include <sys/shm.h>
+
+key_t Ftok(const char *path, int proj_id)
+{
+	key_t key = ftok(path, proj_id);
+	if (key == -1)
+		err_sys("ftok %s", path);
+	return key;
+}
 
 int Shmget(key_t key, size_t size, int flags)
 {
