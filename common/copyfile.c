@@ -52,8 +52,14 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 	o->output = o->role == COPY_SERVER ? NULL : paths[npaths - 1];
 	if ((long long)o->chunk * o->slots > RING_MAX)
 		usage_error("%ld slots of %ld bytes is more than 1 GiB of shared memory", o->slots, o->chunk);
-	if (o->role == COPY_BOTH) { /* a name of its own, so copies never meet */
-		snprintf(private_label, sizeof private_label, "copy-%ld", (long)getpid());
+	if (o->role == COPY_BOTH) { /* a name of its own that nobody can guess and take first */
+		unsigned char r[8];
+		int fd = Open("/dev/urandom", O_RDONLY, 0);
+		if (read(fd, r, sizeof r) != (ssize_t)sizeof r)
+			err_sys("read /dev/urandom");
+		Close(fd);
+		snprintf(private_label, sizeof private_label, "copy-%02x%02x%02x%02x%02x%02x%02x%02x",
+			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 		o->label = private_label;
 	}
 	ipc_name(o->name, sizeof o->name, o->label);
@@ -81,6 +87,7 @@ void open_input(struct copy_file *f, const char *path)
 		err_sys("read %s", path);
 	}
 	f->size = S_ISREG(st.st_mode) ? st.st_size : -1;
+	f->mode = S_ISREG(st.st_mode) ? st.st_mode & 0777 : 0666; /* what cp gives OUTPUT */
 }
 
 /* A regular OUTPUT is written under a temp name in its own directory and
@@ -115,15 +122,20 @@ void open_output(struct copy_file *f, const char *path)
 		err_sys("create a temp file beside %s", path);
 	at_exit_unlink(f->tmp);
 	hold_signals(false);
-	mode_t mask = umask(0); /* mkstemp made it 0600: give it what open() would */
-	umask(mask);
-	if (fchmod(f->fd, 0666 & ~mask) == -1)
-		err_sys("chmod %s", f->tmp);
 }
 
-/* All of OUTPUT is written: the temp file becomes OUTPUT. */
-void commit_output(struct copy_file *f)
+/* All of OUTPUT is written: the temp file (0600 until now) gets INPUT's
+ * permission bits less the umask, as cp gives them, and becomes OUTPUT. The
+ * rename is the last step that can fail, so OUTPUT is never replaced by a
+ * copy that then fails. */
+void commit_output(struct copy_file *f, mode_t mode)
 {
+	if (f->tmp[0] != '\0') {
+		mode_t mask = umask(0);
+		umask(mask);
+		if (fchmod(f->fd, mode & 0777 & ~mask) == -1)
+			err_sys("chmod %s", f->tmp);
+	}
 	if (f->fd != STDOUT_FILENO && close(f->fd) == -1) /* NFS may report a write error only here */
 		err_sys("close %s", f->path);
 	if (f->tmp[0] != '\0') {

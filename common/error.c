@@ -16,6 +16,7 @@ void prog_init(char **argv, const char *usage)
 		progname = slash ? slash + 1 : argv[0];
 	}
 	usage_line = usage;
+	catch_signals();
 	for (int i = 1; argv[i] != NULL && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			printf("usage: %s %s\n", progname, usage_line);

@@ -90,6 +90,9 @@ void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on ever
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void at_exit_forget_child(pid_t pid);      /* it was reaped (by other means than wait_child) */
 void hold_signals(bool hold); /* SIGINT/SIGTERM/SIGHUP wait while we make and register something */
+void sigbus_means(const char *what); /* a SIGBUS from now on: "prog: what", exit 1 */
+void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
+void catch_signals(void);    /* prog_init() calls it */
 
 /* ---- processes (wrap.c) ---- */
 pid_t Fork(void);
@@ -109,14 +112,16 @@ int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file,
 
 /* ---- POSIX shared memory and semaphores (wrap.c) ---- */
 void Posix_fallocate(int fd, off_t offset, off_t len);
-int Shm_open(const char *name, int oflag, mode_t mode);
+int Shm_open(const char *name, int oflag, mode_t mode); /* without O_EXCL: owner checked */
+void check_owner(const char *name, uid_t uid, mode_t mode); /* ours and 0600, or exit 1 */
+void check_shm_name(const char *name); /* after EEXIST/EACCES: someone else's? exit 1 */
 void Shm_unlink(const char *name);
 sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
 void Sem_close(sem_t *sem);
 void Sem_unlink(const char *name);
 void Sem_init(sem_t *sem, int pshared, unsigned int value);
 void Sem_destroy(sem_t *sem);
-void Sem_wait(sem_t *sem);  /* retries on EINTR */
+void Sem_wait(sem_t *sem);  /* a parent or child that died meanwhile is an error */
 bool Sem_timedwait(sem_t *sem, long ms); /* false: ms went by without it */
 void Sem_post(sem_t *sem);
 
@@ -144,10 +149,11 @@ struct copy_file {
 	const char *path;   /* as given; "-" for stdin/stdout */
 	char tmp[PATH_MAX]; /* OUTPUT's temp file, renamed to path at the end; "" if none */
 	off_t size;         /* INPUT: its size if known, else -1 */
+	mode_t mode;        /* INPUT: its permission bits (0666 if not a regular file) */
 };
 void open_input(struct copy_file *f, const char *path);
 void open_output(struct copy_file *f, const char *path);
-void commit_output(struct copy_file *f); /* the temp file becomes OUTPUT */
+void commit_output(struct copy_file *f, mode_t mode); /* the temp file becomes OUTPUT */
 void progress(const struct copy_file *in, long long bytes); /* on a terminal; -1: erase */
 void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts *),
 	       void (*client)(const struct copy_opts *, struct copy_file *));

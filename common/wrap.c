@@ -2,14 +2,20 @@
  * "prog: call argument: strerror" on failure. */
 #include "unpipc.h"
 
+#include <pwd.h>
 #include <sched.h>
+
+static pid_t forked_by; /* in a child of Fork(): its parent's pid */
 
 pid_t Fork(void)
 {
+	pid_t me = getpid();
 	fflush(NULL); /* nothing buffered is written twice */
 	pid_t pid = fork();
 	if (pid == -1)
 		err_sys("fork");
+	if (pid == 0)
+		forked_by = me;
 	return pid;
 }
 
@@ -134,11 +140,51 @@ void Posix_fallocate(int fd, off_t offset, off_t len)
 		err_code(rc, "posix_fallocate %jd bytes", (intmax_t)len);
 }
 
+/* Shared memory is a trust boundary: an object we open but did not create
+ * may be someone else's, made under our name before we came (O_EXCL protects
+ * only the creator). Trust it only if it is ours (our effective uid) and
+ * closed to group and others. uid and mode: from fstat, or System V's
+ * IPC_STAT. */
+void check_owner(const char *name, uid_t uid, mode_t mode)
+{
+	if (uid != geteuid()) {
+		struct passwd *pw = getpwuid(uid);
+		err_quit("%s belongs to uid %ld (%s), not to you: someone else created your name "
+			 "first; pick another name", name, (long)uid, pw ? pw->pw_name : "no such user");
+	}
+	if (mode & 077)
+		err_quit("%s is open to others (mode %04o), so not to be trusted: it is yours; "
+			 "remove it and start again", name, (unsigned)(mode & 07777));
+}
+
+/* shm_open said EEXIST or EACCES: if NAME is someone else's, say whose. Linux
+ * shows POSIX shared memory objects in /dev/shm; elsewhere this finds nothing. */
+void check_shm_name(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int saved = errno; /* the caller reports its own error after us */
+
+	snprintf(path, sizeof path, "/dev/shm%s", name);
+	if (stat(path, &st) == 0 && st.st_uid != geteuid())
+		check_owner(name, st.st_uid, st.st_mode);
+	errno = saved;
+}
+
+/* Opening without O_EXCL, the object is checked before a byte of it is used. */
 int Shm_open(const char *name, int oflag, mode_t mode)
 {
+	struct stat st;
 	int fd = shm_open(name, oflag, mode);
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == EEXIST || errno == EACCES)
+			check_shm_name(name);
 		err_sys("shm_open %s", name);
+	}
+	if (!(oflag & O_EXCL)) {
+		Fstat(fd, &st);
+		check_owner(name, st.st_uid, st.st_mode);
+	}
 	return fd;
 }
 
@@ -182,13 +228,17 @@ void Sem_destroy(sem_t *sem)
 		err_sys("sem_destroy");
 }
 
-/* A signal that does not stop the program (SIGCONT after Ctrl-Z, a debugger)
- * may interrupt the wait: wait again. SIGINT/SIGTERM never return here. */
+/* sem_wait, but nobody waits for ever on a dead holder: a semaphore has no
+ * owner, so if the process that took it dies, nobody posts it. Every second
+ * without it, look at the family: a child of ours (at_exit_kill) that died or
+ * failed, or, in a child of Fork(), a parent that is gone. */
 void Sem_wait(sem_t *sem)
 {
-	while (sem_wait(sem) == -1) {
-		if (errno != EINTR)
-			err_sys("sem_wait");
+	while (!Sem_timedwait(sem, 1000)) {
+		check_children("the lock");
+		if (forked_by != 0 && getppid() != forked_by)
+			err_quit("the parent (pid %ld) died while we waited for the lock: it may have "
+				 "held it", (long)forked_by);
 	}
 }
 

@@ -108,6 +108,19 @@ wait_mapped() {
 	fail "process $1 never mapped $2"
 }
 
+# copy_object: the name of the one copy-* object the copy subcommand made
+# under this test's prefix (a random name), once it exists.
+copy_object() {
+	local i f
+	for ((i = 0; i < 100; i++)); do
+		for f in "/dev/shm/$SHMLAB_IPC_PREFIX".copy-*; do
+			[ -e "$f" ] && { echo "${f#"/dev/shm/$SHMLAB_IPC_PREFIX."}"; return 0; }
+		done
+		sleep 0.1
+	done
+	fail "no copy-* object appeared"
+}
+
 # copy_children PPID: "SERVER CLIENT", the pids of a running copy's two
 # children, once the server has the FIFO fifo open (the client does not).
 copy_children() {
@@ -257,7 +270,7 @@ copier_output_replaced_when_complete() {
 	cpid=$pid
 	# both sides met, so the server has the FIFO open: closing our end now
 	# gives it end of file, not a FIFO with no writer to wait for forever
-	met "copy-$cpid"
+	met "$(copy_object)"
 	printf 'new data' >&8
 	for ((i = 0; i < 100; i++)); do # until the chunk is in the temp file
 		[ "$(cat shmlab-copy.* 2>/dev/null)" != "new data" ] || break

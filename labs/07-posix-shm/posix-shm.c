@@ -59,6 +59,8 @@ static int open_object(const char *name, char *full, int oflag)
 	int fd = shm_open(full, oflag, FILE_MODE);
 	if (fd == -1 && errno == ENOENT)
 		err_quit("no such shared memory object: %s (create it first)", name);
+	if (fd == -1 && (errno == EEXIST || errno == EACCES))
+		check_shm_name(full); /* someone else's: say whose, and stop */
 	if (fd == -1 && errno == EEXIST)
 		err_quit("shared memory object %s already exists (%s): remove it with: %s unlink %s",
 			 name, full, prog_name(), name);
@@ -90,6 +92,7 @@ static unsigned char *map_object(const char *name, char *full, int prot, size_t 
 	struct stat st;
 	int fd = open_object(name, full, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
 	Fstat(fd, &st);
+	check_owner(full, st.st_uid, st.st_mode); /* not made by us: ours, 0600, or not used */
 	if (st.st_size == 0)
 		err_quit("%s is empty (0 bytes): nothing to map", full);
 	*size = (size_t)st.st_size;
@@ -160,6 +163,8 @@ static void unlink_object(const char *name)
 	if (shm_unlink(full) == -1) {
 		if (errno == ENOENT)
 			err_quit("no such shared memory object: %s (create it first)", name);
+		if (errno == EPERM || errno == EACCES)
+			check_shm_name(full); /* someone else's: say whose */
 		err_sys("shm_unlink %s", full);
 	}
 	printf("removed %s\n", full);
@@ -211,11 +216,14 @@ static struct counter *attach(const char *name, char *full, long timeout)
 	ipc_name(full, IPC_NAME_MAX, name);
 	for (long ms = 0;; ms += 10) {
 		int fd = shm_open(full, O_RDWR, 0); /* ENOENT: not yet; so not Shm_open */
+		if (fd == -1 && errno == EACCES)
+			check_shm_name(full);
 		if (fd == -1 && errno != ENOENT)
 			err_sys("shm_open %s", full);
 		if (fd != -1) {
 			struct stat st;
 			Fstat(fd, &st);
+			check_owner(full, st.st_uid, st.st_mode);
 			struct counter *c = NULL;
 			if ((size_t)st.st_size >= sizeof *c)
 				c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

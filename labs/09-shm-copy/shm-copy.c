@@ -35,6 +35,7 @@
 
 struct shared {
 	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in the buffer: the server's -b */
 	volatile uint32_t len; /* bytes in the buffer, 0 = end of file: written by the server
 			    * before it posts full, read by the client after it waits full */
@@ -74,7 +75,9 @@ static void server(const struct copy_opts *o)
 	Posix_fallocate(fd, 0, (off_t)size); /* all of it now: ENOSPC here, not SIGBUS later */
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means("the shared object was truncated (by another process?)");
 	char *data = (char *)sh + DATA;
+	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	Sem_init(&sh->empty, 1, 1); /* the buffer starts empty: the server goes first */
 	Sem_init(&sh->full, 1, 0);
@@ -111,16 +114,21 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	copy_role(COPY_CLIENT);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while ((fd = shm_open(o->name, O_RDWR, 0)) == -1) { /* the server may not be up yet */
+		if (errno == EACCES)
+			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
 		not_yet(&start, o, "no server came");
 	}
+	Fstat(fd, &st);
+	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
 	at_exit_shm_unlink(o->name); /* if we fail, the name goes with us */
-	for (Fstat(fd, &st); st.st_size < (off_t)DATA; Fstat(fd, &st))
+	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
 		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
 		not_yet(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk; /* read once, checked, our copy used */
@@ -148,7 +156,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		bytes += n;
 		chunks++;
 	}
-	commit_output(out); /* the temp file becomes OUTPUT */
+	commit_output(out, sh->mode); /* the temp file becomes OUTPUT */
 	fprintf(stderr, "%s: received %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
 	at_exit_forget(o->name); /* the server removes it now */

@@ -32,6 +32,7 @@
 
 struct shared {
 	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the server
@@ -72,7 +73,9 @@ static void server(const struct copy_opts *o)
 	Posix_fallocate(fd, 0, (off_t)size); /* all of it now: ENOSPC here, not SIGBUS later */
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means("the shared object was truncated (by another process?)");
 	char *data = (char *)sh + DATA;
+	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	sh->slots = (uint32_t)o->slots;
 	Sem_init(&sh->nempty, 1, (unsigned)o->slots); /* every slot starts empty */
@@ -111,16 +114,21 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	copy_role(COPY_CLIENT);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while ((fd = shm_open(o->name, O_RDWR, 0)) == -1) { /* the server may not be up yet */
+		if (errno == EACCES)
+			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
 		not_yet(&start, o, "no server came");
 	}
+	Fstat(fd, &st);
+	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
 	at_exit_shm_unlink(o->name); /* if we fail, the name goes with us */
-	for (Fstat(fd, &st); st.st_size < (off_t)DATA; Fstat(fd, &st))
+	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
 		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
 		not_yet(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk, slots = sh->slots; /* read once, checked, our copies used */
@@ -149,7 +157,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		bytes += n;
 		chunks++;
 	}
-	commit_output(out); /* the temp file becomes OUTPUT */
+	commit_output(out, sh->mode); /* the temp file becomes OUTPUT */
 	fprintf(stderr, "%s: received %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
 	at_exit_forget(o->name); /* the server removes it now */

@@ -144,7 +144,9 @@ static void join(struct end *e)
 	struct stat st;
 	uint32_t magic;
 
-	for (Fstat(e->fd, &st); st.st_size < (off_t)DATA; Fstat(e->fd, &st)) {
+	Fstat(e->fd, &st);
+	check_owner(e->o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
+	for (; st.st_size < (off_t)DATA; Fstat(e->fd, &st)) {
 		if (past_timeout(e)) /* the creator sizes it first thing: not one of ours */
 			corrupt("size", (long long)st.st_size);
 		nap(); /* mapped before it has a size, the first load would be SIGBUS */
@@ -210,11 +212,14 @@ static void attach(struct end *e, const struct copy_opts *o, int me)
 			join(e);
 			break;
 		}
+		if (errno == EACCES)
+			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
 		/* removed between our two calls: try again */
 	}
 	e->data = (char *)e->sh + DATA;
+	sigbus_means("the shared object was truncated (by another process?)");
 }
 
 /* The client, once met: the server has said chunk and slots. Check them
@@ -265,14 +270,11 @@ static void meet(struct end *e)
 	Close(e->fd);
 }
 
-/* The end: the client has written and renamed OUTPUT; it removes the name
- * and tells the server, which waits for that before it says it succeeded. */
+/* The end: the client has removed the name and renamed OUTPUT; it tells
+ * the server, which waits for that before it says it succeeded. */
 static void finish(struct end *e)
 {
 	if (e->me == CLIENT) {
-		if (shm_unlink(e->o->name) == -1 && errno != ENOENT)
-			err_sys("shm_unlink %s", e->o->name);
-		at_exit_forget(e->o->name);
 		e->sh->state = DONE;
 		finished = 1;
 		Sem_post(&e->sh->done);
@@ -295,6 +297,7 @@ static void server(const struct copy_opts *o)
 	attach(&e, o, SERVER);
 	open_input(&in, o->input); /* a failure here stops the waiting client too */
 	struct shared *sh = e.sh;
+	sh->mode = (uint32_t)in.mode;
 	Sem_init(&sh->nempty, 1, (unsigned)e.slots); /* every slot starts empty */
 	Sem_init(&sh->nfull, 1, 0);
 	meet(&e);
@@ -349,7 +352,10 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		bytes += n;
 		chunks++;
 	}
-	commit_output(out); /* the temp file becomes OUTPUT */
+	if (shm_unlink(o->name) == -1 && errno != ENOENT) /* the client removes the name */
+		err_sys("shm_unlink %s", o->name);
+	at_exit_forget(o->name);
+	commit_output(out, sh->mode); /* the temp file becomes OUTPUT: the last step that can fail */
 	fprintf(stderr, "%s: received %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
 	finish(&e); /* then the server may say "sent" */

@@ -19,6 +19,7 @@ enum role { SERVER, CLIENT };
 struct shared {
 	_Atomic uint32_t magic;  /* MAGIC once the creator has set up all below; 0 before */
 	uint32_t chunk, slots;   /* the server's -b and -s: set before it posts here[SERVER] */
+	uint32_t mode;           /* INPUT's permission bits, for OUTPUT: likewise */
 	_Atomic int state;       /* enum state: WAITING -> RUNNING -> DONE, or ABORTED by
 				  * whichever side stops early */
 	_Atomic pid_t pid[2];    /* [SERVER], [CLIENT]: 0 while free, claimed by compare-and-swap */
