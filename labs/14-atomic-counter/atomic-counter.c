@@ -22,7 +22,9 @@
 
 #include <stdatomic.h>
 
-#include "compare.h" /* --compare: the same count with five kinds of lock */
+/* compare.c: --compare, the same count done with five kinds of lock */
+bool take_compare_option(int *argc, char **argv);
+int compare_methods(const struct counter_opts *o);
 
 struct shared {
 	_Atomic long counter; /* lock-free: the hardware makes each fetch_add indivisible */
