@@ -24,9 +24,9 @@ static void count(struct shared *sh, int me, const struct counter_opts *o)
 {
 	gate_wait(sh->gate, me);
 	for (long i = 0; i < o->nloop; i++) {
-		long v = sh->counter;  /* load */
+		long v = sh->counter;   /* load */
 		counter_step(o, me, v); /* print "who: v", yield, trace */
-		sh->counter = v + 1;   /* store: may overwrite the other's store */
+		sh->counter = v + 1;    /* store: may overwrite the other's store */
 	}
 }
 
