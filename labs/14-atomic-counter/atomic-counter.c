@@ -9,7 +9,8 @@
  * compiler's fallback lock would live in each process, not in the mapping. The
  * program checks atomic_is_lock_free() and refuses to run otherwise.
  *
- * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), atomic_is_lock_free, atomic_fetch_add.
+ * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), atomic_is_lock_free, atomic_fetch_add,
+ *        atomic_load.
  * Knobs: -y yields after each increment: there is no gap inside one to widen;
  *        --compare times no lock, named and in-shm semaphores, a robust mutex
  *        and the atomic, NLOOP increments per process each, as a table.
