@@ -214,18 +214,54 @@ assert_well_formed() {
 	assert_output --partial "give two labs"
 }
 
-@test "diff: labs with several .c files are compared whole" {
+@test "diff: labs with several sources are compared whole" {
 	local multi=
 	for d in labs/[0-9][0-9]-*/; do
-		[ "$(find "$d" -maxdepth 1 -name '*.c' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
+		[ "$(find "$d" -maxdepth 1 -name '*.[ch]' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
 	done
-	[ -n "$multi" ] || skip "no lab has several .c files"
+	[ -n "$multi" ] || skip "no lab has several source files"
 	run -0 labs/tools/lab-diff.sh 02 "${multi#labs/}"
-	assert_line --index 0 "--- labs/02-shared-race/*.c"
-	assert_line --index 1 "+++ $multi/*.c"
-	for f in "$multi"/*.c; do
+	assert_line --index 0 "--- labs/02-shared-race/*.[ch]"
+	assert_line --index 1 "+++ $multi/*.[ch]"
+	for f in "$multi"/*.[ch]; do
 		assert_line "+/* ==== $f ==== */"
 	done
+}
+
+# Made-up labs in a tree of their own, with lab-diff.sh copied in (it works on
+# the tree it lies in): 01 is one .c; 02 a .c and a .h; 03 the same .c and a
+# changed .h; 04 has no source at all.
+fake_labs() {
+	local root=$BATS_TEST_TMPDIR/repo
+	mkdir -p "$root/labs/tools" "$root/labs/01-one" "$root/labs/02-two" "$root/labs/03-three" \
+		"$root/labs/04-empty"
+	cp labs/tools/lab-diff.sh "$root/labs/tools/"
+	printf '#include "unpipc.h"\nint main(void) { return 0; }\n' >"$root/labs/01-one/one.c"
+	printf '#include "two.h"\nint main(void) { return TWO; }\n' >"$root/labs/02-two/two.c"
+	printf '#define TWO 2\n' >"$root/labs/02-two/two.h"
+	cp "$root/labs/02-two/two.c" "$root/labs/03-three/two.c"
+	printf '#define TWO 3\n' >"$root/labs/03-three/two.h"
+	touch "$root/labs/04-empty/README"
+	echo "$root"
+}
+
+@test "diff: a lab's .h files are compared too, each source under its name" {
+	local root
+	root=$(fake_labs)
+	run -0 "$root/labs/tools/lab-diff.sh" 01 02
+	assert_line --index 0 "--- labs/01-one/*.[ch]"
+	assert_line --index 1 "+++ labs/02-two/*.[ch]"
+	assert_line "-/* ==== labs/01-one/one.c ==== */"
+	assert_line "+/* ==== labs/02-two/two.c ==== */"
+	assert_line "+/* ==== labs/02-two/two.h ==== */"
+	assert_line "+#define TWO 2"
+	# a change in a header alone is seen, and nothing else is
+	run -0 "$root/labs/tools/lab-diff.sh" 02 03
+	assert_line "-#define TWO 2"
+	assert_line "+#define TWO 3"
+	assert_equal "$(grep -c '^[-+][^-+]' <<<"$output")" 6
+	run -1 "$root/labs/tools/lab-diff.sh" 01 04
+	assert_output "lab-diff: no .c or .h file in labs/04-empty"
 }
 
 # ---- clean-ipc ----

@@ -9,19 +9,17 @@
  * Calls: sem_open (O_CREAT|O_EXCL, 0600), sem_unlink, fork, sem_wait, sem_post.
  *
  *   $ bin/01-fork-counter 3
- *   parent: &counter = 0x55d0c6f1e014
- *   parent: 0
- *   child: &counter = 0x55d0c6f1e014
+ *   parent: &counter = 0x555906bb4210
+ *   child: &counter = 0x555906bb4210
  *   child: 0
- *   parent: 1
  *   child: 1
- *   parent: 2
  *   child: 2
+ *   parent: 0
+ *   parent: 1
+ *   parent: 2
  *   result: counter=3 expected=6 lost=3
  */
 #include "unpipc.h"
-
-#include <sched.h>
 
 static long counter; /* each process gets its own copy at fork() */
 
@@ -29,14 +27,11 @@ static void count(sem_t *mutex, int me, const struct counter_opts *o)
 {
 	printf("%s: &counter = %p\n", me == PARENT ? "parent" : "child", (void *)&counter);
 	for (long i = 0; i < o->nloop; i++) {
-		Sem_wait(mutex);
-		long v = counter;
-		if (!o->quiet)
-			printf("%s: %ld\n", me == PARENT ? "parent" : "child", v);
-		if (o->yield)
-			sched_yield();
-		counter = v + 1;
-		Sem_post(mutex);
+		Sem_wait(mutex);        /* lock */
+		long v = counter;       /* load */
+		counter_step(o, me, v); /* print "who: v", yield */
+		counter = v + 1;        /* store: into this process's own copy */
+		Sem_post(mutex);        /* unlock */
 	}
 }
 

@@ -5,7 +5,7 @@
  * one counter. Each increment is a load and a store; when both processes load
  * the same value, both store value+1 and one increment is lost.
  *
- * Calls: mkstemp, ftruncate, mmap (MAP_SHARED), fork.
+ * Calls: open_backing_file (mkstemp, ftruncate), mmap (MAP_SHARED), close, fork.
  * Knobs: -y yields between load and store (shows the race on one core too);
  *        -v records every load and prints the interleaving, marking lost ones;
  *        -f PATH maps PATH instead of a private temp file (it is kept).
@@ -24,9 +24,9 @@ static void count(struct shared *sh, int me, const struct counter_opts *o)
 {
 	gate_wait(sh->gate, me);
 	for (long i = 0; i < o->nloop; i++) {
-		long v = sh->counter;  /* load */
+		long v = sh->counter;   /* load */
 		counter_step(o, me, v); /* print "who: v", yield, trace */
-		sh->counter = v + 1;   /* store: may overwrite the other's store */
+		sh->counter = v + 1;    /* store: may overwrite the other's store */
 	}
 }
 

@@ -6,7 +6,7 @@
  * one process at a time is between load and store, so no update is lost, even
  * with -y yielding right in the middle.
  *
- * Calls: sem_open (O_CREAT|O_EXCL, 0600), sem_unlink, sem_wait, sem_post.
+ * Calls: sem_open (O_CREAT|O_EXCL, 0600), sem_wait, sem_post, sem_close, sem_unlink.
  *
  *   $ bin/03-named-semaphore -q 1000000
  *   result: counter=2000000 expected=2000000 lost=0
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	at_exit_kill(pid);
 	count(sh, mutex, PARENT, &o);
 	wait_child(pid);
-	Sem_unlink(name);
+	Sem_close(mutex);  /* the child's handle was closed when it exited */
+	Sem_unlink(name);  /* no handle and no name left: the semaphore is gone */
 	print_result(&o, sh->counter);
 	return 0;
 }

@@ -46,10 +46,8 @@ struct shared {
 /* pthread calls return the error number instead of setting errno. */
 static void check(int rc, const char *call)
 {
-	if (rc != 0) {
-		errno = rc;
-		err_sys("%s", call);
-	}
+	if (rc != 0)
+		err_code(rc, "%s", call);
 }
 
 /* The child's critical section, cut short: a -= MOVE happens, b += MOVE never does. */
@@ -125,9 +123,6 @@ static void reap(pid_t pid)
 /* Part 1: the lock is a semaphore. */
 static void part_semaphore(struct shared *sh, long seconds, char *result, size_t len)
 {
-	struct timespec deadline;
-	int rc;
-
 	printf("part 1: the lock is a semaphore in shared memory\n");
 	*sh = (struct shared){.a = TOTAL - 50, .b = 50};
 	Sem_init(&sh->sem, 1, 1); /* pshared=1, value 1: a lock */
@@ -141,14 +136,8 @@ static void part_semaphore(struct shared *sh, long seconds, char *result, size_t
 	kill_halfway(sh, pid);
 
 	printf("parent: sem_timedwait, giving up after %ld s ...\n", seconds);
-	clock_gettime(CLOCK_REALTIME, &deadline); /* sem_timedwait's deadline is on this clock */
-	deadline.tv_sec += seconds;
-	while ((rc = sem_timedwait(&sh->sem, &deadline)) == -1 && errno == EINTR)
-		;
-	if (rc == 0)
+	if (Sem_timedwait(&sh->sem, seconds * 1000)) /* false: ETIMEDOUT, the time ran out */
 		err_quit("sem_timedwait got the lock: the child never held it");
-	if (errno != ETIMEDOUT)
-		err_sys("sem_timedwait");
 	printf("parent: sem_timedwait: ETIMEDOUT, the lock is still taken\n");
 	printf("parent: a semaphore has no owner: nobody can tell its holder died, "
 	       "so nobody will ever post it\n");
@@ -206,7 +195,7 @@ static void part_mutex(struct shared *sh, char *result, size_t len)
 	if (rc == 0)
 		err_quit("pthread_mutex_lock: got the lock without EOWNERDEAD");
 	if (rc != EOWNERDEAD)
-		check(rc, "pthread_mutex_lock");
+		err_code(rc, "pthread_mutex_lock");
 	printf("parent: pthread_mutex_lock: EOWNERDEAD: the owner died, the lock is ours now\n");
 	check_and_repair(sh);
 	check(pthread_mutex_consistent(&sh->mutex), "pthread_mutex_consistent");

@@ -9,7 +9,8 @@
  * compiler's fallback lock would live in each process, not in the mapping. The
  * program checks atomic_is_lock_free() and refuses to run otherwise.
  *
- * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), atomic_is_lock_free, atomic_fetch_add.
+ * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), atomic_is_lock_free, atomic_fetch_add,
+ *        atomic_load.
  * Knobs: -y yields after each increment: there is no gap inside one to widen;
  *        --compare times no lock, named and in-shm semaphores, a robust mutex
  *        and the atomic, NLOOP increments per process each, as a table.
@@ -22,7 +23,9 @@
 
 #include <stdatomic.h>
 
-#include "compare.h" /* --compare: the same count with five kinds of lock */
+/* compare.c: --compare, the same count done with five kinds of lock */
+bool take_compare_option(int *argc, char **argv);
+int compare_methods(const struct counter_opts *o);
 
 struct shared {
 	_Atomic long counter; /* lock-free: the hardware makes each fetch_add indivisible */

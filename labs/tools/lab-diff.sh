@@ -3,9 +3,10 @@
 #
 #   labs/tools/lab-diff.sh A B        e.g. 02 03, or 2 3, or 02-shared-race 03
 #
-# A lab with one .c file is compared file to file; a lab with several is
-# compared as all its .c files in name order, each under a "/* ==== FILE ==== */"
-# line. Exit 0 whether or not the labs differ; 2 if a lab does not exist.
+# A lab's sources are its .c and .h files. Two labs of one file each are
+# compared file to file; otherwise each lab is compared as all its sources in
+# name order, each under a "/* ==== FILE ==== */" line. Exit 0 whether or not
+# the labs differ; 2 if a lab does not exist.
 # `make diff A=02 B=03` runs this.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -35,10 +36,10 @@ lab_dir() {
 }
 
 sources() {
-	find "$1" -maxdepth 1 -name '*.c' -printf '%p\n' | sort
+	find "$1" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) -printf '%p\n' | sort
 }
 
-# All of a lab's .c files as one text, each under its name.
+# All of a lab's sources as one text, each under its name.
 joined() {
 	local f
 	while IFS= read -r f; do
@@ -52,7 +53,7 @@ b=$(lab_dir "$2") || exit 2
 mapfile -t fa < <(sources "$a")
 mapfile -t fb < <(sources "$b")
 if [ ${#fa[@]} -eq 0 ] || [ ${#fb[@]} -eq 0 ]; then
-	echo "$me: no .c file in $([ ${#fa[@]} -eq 0 ] && echo "$a" || echo "$b")" >&2
+	echo "$me: no .c or .h file in $([ ${#fa[@]} -eq 0 ] && echo "$a" || echo "$b")" >&2
 	exit 1
 fi
 
@@ -60,7 +61,7 @@ status=0
 if [ ${#fa[@]} -eq 1 ] && [ ${#fb[@]} -eq 1 ]; then
 	diff -u --label "${fa[0]}" --label "${fb[0]}" -- "${fa[0]}" "${fb[0]}" || status=$?
 else
-	diff -u --label "$a/*.c" --label "$b/*.c" <(joined "$a") <(joined "$b") || status=$?
+	diff -u --label "$a/*.[ch]" --label "$b/*.[ch]" <(joined "$a") <(joined "$b") || status=$?
 fi
 # diff says 1 when the files differ: that is the lesson, not a failure.
 [ "$status" -le 1 ] || exit "$status"

@@ -1,15 +1,15 @@
 /*
- * compare.h - 14-atomic-counter --compare: the counter of labs 02-05 done five
+ * compare.c - 14-atomic-counter --compare: the counter of labs 02-05 done five
  * ways, each timed, each with its verdict.
  *
  * Every method is the loop of the lab it names, with the same fork and start
  * gate and NLOOP increments per process: no lock (02), a named semaphore (03),
- * a semaphore in shared memory (04), a robust process-shared mutex (12) and
- * the atomic (14). Kept out of atomic-counter.c, which includes it once, so
- * that a diff against lab 05 shows just the atomic idea.
+ * a semaphore in shared memory (04), a robust process-shared mutex (13) and
+ * the atomic (14). A file of its own, so that atomic-counter.c against lab 05
+ * shows just the atomic idea; atomic-counter.c declares the two it calls.
  */
-#ifndef SHMLAB_COMPARE_H
-#define SHMLAB_COMPARE_H
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS is Linux and BSD, not POSIX.1-2008 */
+#include "unpipc.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,7 +30,7 @@ struct bench {
 };
 
 /* Take --compare out of argv (before any "--"), leaving the rest to parse_counter_args. */
-static bool take_compare_option(int *argc, char **argv)
+bool take_compare_option(int *argc, char **argv)
 {
 	bool found = false;
 	int j = 1;
@@ -53,10 +53,8 @@ static bool take_compare_option(int *argc, char **argv)
 
 static void mutex_check(int rc, const char *call) /* pthread calls return the error */
 {
-	if (rc != 0) {
-		errno = rc;
-		err_sys("%s", call);
-	}
+	if (rc != 0)
+		err_code(rc, "%s", call);
 }
 
 static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
@@ -141,7 +139,7 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 
 /* --compare: the table, then a result line. A method with a lock (or the
  * atomic) that loses an update is a failure: exit 1. */
-static int compare_methods(const struct counter_opts *opts)
+int compare_methods(const struct counter_opts *opts)
 {
 	struct counter_opts o = *opts;
 	long expected = 2 * o.nloop, lost[NMETHODS];
@@ -167,5 +165,3 @@ static int compare_methods(const struct counter_opts *opts)
 	       expected);
 	return 0;
 }
-
-#endif
