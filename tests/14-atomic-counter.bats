@@ -104,7 +104,7 @@ load helper
 interrupt_compare() {
 	local sig=$1 status=0 seen=
 	# glibc names it sem.NAME in /dev/shm, musl just NAME
-	sem_exists() { [ -n "$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.13-mutex")" ]; }
+	sem_exists() { [ -n "$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.14-mutex")" ]; }
 	"$BIN/14-atomic-counter" -qy --compare $((1000000 / SLOW)) >/dev/null 2>&1 &
 	local pid=$!
 	for _ in $(seq 600); do

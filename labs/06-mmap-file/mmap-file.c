@@ -11,6 +11,7 @@
  *
  * Calls: mmap (MAP_SHARED, MAP_PRIVATE), fstat, sysconf(_SC_PAGESIZE),
  *        sigaction + sigsetjmp/siglongjmp (SIGBUS caught as a lesson).
+ *
  * FILE is modified only by `shared FILE TEXT`; without FILE a private temp
  * file is used. -w SECONDS keeps the mapping that long (cat FILE meanwhile).
  *

@@ -98,7 +98,7 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 	struct bench *b = Mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == NAMED_SEM) {
-		ipc_name(name, sizeof name, "13-mutex");
+		ipc_name(name, sizeof name, "14-mutex");
 		named = Sem_open(name, O_CREAT | O_EXCL, FILE_MODE, 1);
 		at_exit_sem_unlink(name);
 	} else if (m == SHM_SEM) {
