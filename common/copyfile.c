@@ -186,13 +186,11 @@ void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts 
 		server(o);
 		exit(0);
 	}
-	at_exit_kill(child[COPY_SERVER]);
 	child[COPY_CLIENT] = Fork();
 	if (child[COPY_CLIENT] == 0) {
 		client(o, &out);
 		exit(0);
 	}
-	at_exit_kill(child[COPY_CLIENT]);
 	if (out.fd != STDOUT_FILENO)
 		Close(out.fd);
 	for (int left = 2; left > 0; left--) {

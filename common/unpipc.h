@@ -95,7 +95,7 @@ void check_children(const char *waiting_for); /* a child of ours died or failed:
 void catch_signals(void);    /* prog_init() calls it */
 
 /* ---- processes (wrap.c) ---- */
-pid_t Fork(void);
+pid_t Fork(void); /* the child is registered with at_exit_kill at once */
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
 long ms_since(const struct timespec *start);  /* CLOCK_MONOTONIC milliseconds */

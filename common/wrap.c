@@ -7,15 +7,21 @@
 
 static pid_t forked_by; /* in a child of Fork(): its parent's pid */
 
+/* fork, and the child is on the cleanup list (at_exit_kill) before any
+ * signal can come between: Ctrl-C a moment after fork() stops it too. */
 pid_t Fork(void)
 {
 	pid_t me = getpid();
 	fflush(NULL); /* nothing buffered is written twice */
+	hold_signals(true);
 	pid_t pid = fork();
 	if (pid == -1)
 		err_sys("fork");
 	if (pid == 0)
 		forked_by = me;
+	else
+		at_exit_kill(pid);
+	hold_signals(false);
 	return pid;
 }
 
@@ -118,7 +124,9 @@ int make_temp_file(const char *dir, const char *tag, char *path, size_t len)
 }
 
 /* The file behind a MAP_SHARED mapping: the user's PATH (overwritten, and left
- * in place as asked) or a private temp file; either way zero-filled to size. */
+ * in place as asked) or a private temp file; either way zero-filled to size,
+ * its blocks reserved (else the first store to a page the disk cannot give is
+ * SIGBUS). */
 int open_backing_file(const char *path, size_t size)
 {
 	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file(NULL, "counter", NULL, 0);
@@ -127,7 +135,7 @@ int open_backing_file(const char *path, size_t size)
 	if (!S_ISREG(st.st_mode))
 		err_quit("%s is not a regular file", path);
 	Ftruncate(fd, 0);
-	Ftruncate(fd, (off_t)size);
+	Posix_fallocate(fd, 0, (off_t)size); /* zeros, every page had now: a full disk is ENOSPC here */
 	return fd;
 }
 

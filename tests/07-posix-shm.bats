@@ -101,10 +101,19 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 }
 
 @test "07: an empty object has nothing to map" {
-	touch "$OBJ.empty"
+	(umask 077 && touch "$OBJ.empty") # ours and 0600, as the lab would make it
 	run -1 "$BIN/07-posix-shm" read empty
 	assert_output "07-posix-shm: /$SHMLAB_IPC_PREFIX.empty is empty (0 bytes): nothing to map"
 	"$BIN/07-posix-shm" unlink empty
+}
+
+@test "07: an object of ours that is open to others is not trusted" {
+	"$BIN/07-posix-shm" create open 4096
+	chmod 644 "$OBJ.open"
+	run -1 "$BIN/07-posix-shm" read open
+	assert_output "07-posix-shm: /$SHMLAB_IPC_PREFIX.open is open to others (mode 0644), so not to be trusted: it is yours; remove it and start again"
+	run -0 "$BIN/07-posix-shm" info open # info only looks at it
+	"$BIN/07-posix-shm" unlink open
 }
 
 @test "07: a create that fails half-way removes what it made" {

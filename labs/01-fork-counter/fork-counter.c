@@ -53,7 +53,6 @@ int main(int argc, char **argv)
 		count(mutex, CHILD, &o);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	count(mutex, PARENT, &o);
 	wait_child(pid);
 	print_result(&o, counter);

@@ -5,7 +5,8 @@
  * one counter. Each increment is a load and a store; when both processes load
  * the same value, both store value+1 and one increment is lost.
  *
- * Calls: open_backing_file (mkstemp, ftruncate), mmap (MAP_SHARED), close, fork.
+ * Calls: open_backing_file (mkstemp, ftruncate, posix_fallocate),
+ *        mmap (MAP_SHARED), close, fork.
  * Knobs: -y yields between load and store (shows the race on one core too);
  *        -v records every load and prints the interleaving, marking lost ones;
  *        -f PATH maps PATH instead of a private temp file (it is kept).
@@ -46,7 +47,6 @@ int main(int argc, char **argv)
 		count(sh, CHILD, &o);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	count(sh, PARENT, &o);
 	wait_child(pid);
 	print_result(&o, sh->counter);

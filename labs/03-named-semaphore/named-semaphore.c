@@ -51,7 +51,6 @@ int main(int argc, char **argv)
 		count(sh, mutex, CHILD, &o);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	count(sh, mutex, PARENT, &o);
 	wait_child(pid);
 	Sem_close(mutex);  /* the child's handle was closed when it exited */

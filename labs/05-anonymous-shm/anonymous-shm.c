@@ -54,7 +54,6 @@ int main(int argc, char **argv)
 		count(sh, CHILD, &o);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	count(sh, PARENT, &o);
 	wait_child(pid);
 	Sem_destroy(&sh->mutex);

@@ -109,7 +109,6 @@ static void store(int flags, const char *path, const char *text, long hold)
 		show(label2, buf, (size_t)n < sizeof buf ? (size_t)n : size); /* shows <= SHOW_MAX */
 		exit(0);
 	}
-	at_exit_kill(pid);
 	wait_child(pid);
 
 	if (hold > 0) {

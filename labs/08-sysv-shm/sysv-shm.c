@@ -244,7 +244,6 @@ static void rmid_demo(long hold)
 		step(hold);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	wait_child(pid);
 	demo_shmid = -1; /* removed by the child; it goes with our shmdt */
 

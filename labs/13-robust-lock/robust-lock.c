@@ -58,8 +58,10 @@ static _Noreturn void move_and_die(struct shared *sh)
 	printf("child: a -= %d: a=%ld b=%ld, sum=%ld: halfway through the move\n", MOVE, sh->a,
 	       sh->b, sh->a + sh->b);
 	sh->halfway = 1;
-	for (;;)
-		pause(); /* the parent's SIGKILL lands here */
+	pid_t parent = getppid();
+	while (getppid() == parent) /* the parent's SIGKILL lands here; */
+		nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+	exit(1); /* or, if the parent was killed first, we go too: nobody else would stop us */
 }
 
 /* Wait for the child to be halfway, kill it there, and see it dead. */
@@ -76,7 +78,7 @@ static void kill_halfway(struct shared *sh, pid_t pid)
 	if (kill(pid, SIGKILL) == -1)
 		err_sys("kill %ld", (long)pid);
 	/* WNOWAIT: see it dead but leave it a zombie, reaped at the end of the part,
-	 * so the pid at_exit_kill() remembers is not reused by another process meanwhile. */
+	 * so the pid Fork() registered for cleanup is not reused by another process meanwhile. */
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1)
 		if (errno != EINTR)
 			err_sys("waitid %ld", (long)pid);
@@ -132,7 +134,6 @@ static void part_semaphore(struct shared *sh, long seconds, char *result, size_t
 		printf("child: sem_wait: got the lock\n");
 		move_and_die(sh);
 	}
-	at_exit_kill(pid);
 	kill_halfway(sh, pid);
 
 	printf("parent: sem_timedwait, giving up after %ld s ...\n", seconds);
@@ -188,7 +189,6 @@ static void part_mutex(struct shared *sh, char *result, size_t len)
 		printf("child: pthread_mutex_lock: got the lock\n");
 		move_and_die(sh);
 	}
-	at_exit_kill(pid);
 	kill_halfway(sh, pid);
 
 	int rc = pthread_mutex_lock(&sh->mutex);

@@ -61,7 +61,6 @@ int main(int argc, char **argv)
 		count(sh, CHILD, &o);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	count(sh, PARENT, &o);
 	wait_child(pid);
 	print_result(&o, atomic_load(&sh->counter));

@@ -118,7 +118,6 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 		bench_count(b, named, m, CHILD, o, NULL);
 		exit(0);
 	}
-	at_exit_kill(pid);
 	bench_count(b, named, m, PARENT, o, &start);
 	wait_child(pid);
 	clock_gettime(CLOCK_MONOTONIC, &end);

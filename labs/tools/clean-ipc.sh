@@ -49,14 +49,36 @@ home=${HOME:-}
 removed=0 busy=0 failed=0
 if [ -n "$dry" ]; then verb="would remove"; else verb="removed"; fi
 
-# Does a process still use PATH (mapped, or open)? Prints one pid.
+# Does a process still use PATH (mapped, or open)? Prints one pid. Matched by
+# device and inode, not by name: glibc makes a named semaphore under a
+# temporary name and maps it under that name, so /proc/PID/maps never shows
+# the name it is known by.
 user_of() {
-	local path=$1 hit
-	hit=$(grep -lsE -- " ${path//./\\.}( \(deleted\))?\$" /proc/[0-9]*/maps | head -n 1)
-	[ -n "$hit" ] || hit=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$path" 2>/dev/null | head -n 1)
-	[ -n "$hit" ] || return 1
-	hit=${hit#/proc/}
-	echo "${hit%%/*}"
+	local path=$1 ino dev hit
+	read -r ino dev < <(stat -c '%i %Hd %Ld' -- "$path" 2>/dev/null) || return 1
+	dev=$(printf '%02x:%02x' "${dev% *}" "${dev#* }")
+	hit=$(grep -lsE -- "^[^ ]+ [^ ]+ [^ ]+ $dev $ino( |\$)" /proc/[0-9]*/maps | head -n 1)
+	if [ -n "$hit" ]; then
+		hit=${hit#/proc/}
+		echo "${hit%%/*}"
+		return 0
+	fi
+	# open: find holds the file it compares with open itself: not that one
+	local hits finder list
+	hits=$(mktemp) || return 1
+	find -L /proc/[0-9]*/fd -maxdepth 1 -samefile "$path" >"$hits" 2>/dev/null &
+	finder=$!
+	wait "$finder"
+	mapfile -t list <"$hits"
+	rm -f "$hits"
+	for hit in "${list[@]}"; do
+		hit=${hit#/proc/}
+		hit=${hit%%/*}
+		[ "$hit" = "$finder" ] && continue
+		echo "$hit"
+		return 0
+	done
+	return 1
 }
 
 # ---- POSIX names ----
