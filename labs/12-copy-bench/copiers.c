@@ -42,7 +42,7 @@ int copier_main(int argc, char **argv)
 	int c, pfd[2];
 
 	opterr = 0; /* we say what is wrong ourselves */
-	while ((c = getopt(argc, argv, "+:b:")) != -1) { /* options first, as in 09 */
+	while ((c = getopt(argc, argv, ":b:")) != -1) {
 		if (c == ':')
 			usage_error("option -b needs a number of bytes");
 		if (c == '?')

@@ -146,7 +146,11 @@ static bool same_bytes(const char *input, const char *output, off_t size, char *
 
 	if (fb == -1) {
 		snprintf(why, len, "no output: %s", strerror(errno));
-	} else if (Fstat(fb, &st), st.st_size != size) {
+		Close(fa);
+		return false;
+	}
+	Fstat(fb, &st);
+	if (st.st_size != size) {
 		snprintf(why, len, "output has %jd bytes, input %jd", (intmax_t)st.st_size, (intmax_t)size);
 	} else if (size > 0) {
 		char *a = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fa, 0);
@@ -160,8 +164,7 @@ static bool same_bytes(const char *input, const char *output, off_t size, char *
 		Munmap(a, (size_t)size);
 		Munmap(b, (size_t)size);
 	}
-	if (fb != -1)
-		Close(fb);
+	Close(fb);
 	Close(fa);
 	return why[0] == '\0';
 }
