@@ -250,11 +250,6 @@ static int choose(char **names, const char *self, struct row *r)
 			r[n].prog = name + len + 1;
 		else if (methods[m].lab && snprintf(path[n], PATH_MAX, "%.*s/%s", dir, self, methods[m].lab) < PATH_MAX)
 			r[n].prog = path[n];
-		if (access(r[n].prog, X_OK) == -1) {
-			r[n].status = "MISSING";
-			snprintf(r[n].why, sizeof r[n].why, "%s not built (make)", r[n].prog);
-			fprintf(stderr, "%s: %s: %s\n", prog_name(), methods[m].name, r[n].why);
-		}
 	}
 	return n;
 }
@@ -271,6 +266,13 @@ static bool measure(struct row *r, int n, const char *input, const char *dir)
 		err_sys("%s", input);
 	if (!S_ISREG(st.st_mode))
 		err_quit("%s: not a regular file", input);
+	for (int i = 0; i < n; i++) {
+		if (access(r[i].prog, X_OK) == -1) {
+			r[i].status = "MISSING";
+			snprintf(r[i].why, sizeof r[i].why, "%s not built (make)", r[i].prog);
+			fprintf(stderr, "%s: %s: %s\n", prog_name(), r[i].mt->name, r[i].why);
+		}
+	}
 	Close(make_temp_file(dir, "bench-output", output, sizeof output));
 	int logfd = make_temp_file(dir, "bench-log", NULL, 0);
 	if (fcntl(logfd, F_SETFD, FD_CLOEXEC) == -1)
