@@ -139,15 +139,17 @@ diff:
 clean-ipc:
 	@labs/tools/clean-ipc.sh $(if $(DRY),-n)
 
-# The benchmark of lab 12: the four copies, 256 MiB and 1 GiB, the chunk and
-# slot sweep, and the round-trip latency, as Markdown and SVG in $(BUILD)/bench/.
-# A few minutes; the figures mean something only on an otherwise idle machine.
+# The benchmark of lab 12, made a report by labs/tools/bench-report.sh: the five
+# copies, 256 MiB and 1 GiB, the chunk and slot sweep, and the round-trip latency,
+# as Markdown and SVG in $(BUILD)/bench/. A few minutes; the figures mean something
+# only on an otherwise idle machine.
 .PHONY: bench
+BENCH := labs/tools/bench-report.sh --bin $(BIN)
 bench: all
 	@mkdir -p $(BUILD)/bench
-	$(BIN)/12-copy-bench -n 256 --svg $(BUILD)/bench/bench-copy.svg >$(BUILD)/bench/bench.md
-	$(BIN)/12-copy-bench -n 1024 -r 3 --svg $(BUILD)/bench/bench-copy-1g.svg >>$(BUILD)/bench/bench.md
-	$(BIN)/12-copy-bench --sweep -n 64 -r 3 >>$(BUILD)/bench/bench.md
-	$(BIN)/12-copy-bench --latency --svg $(BUILD)/bench/bench-latency.svg >>$(BUILD)/bench/bench.md
+	$(BENCH) -n 256 --svg $(BUILD)/bench/bench-copy.svg >$(BUILD)/bench/bench.md
+	$(BENCH) -n 1024 -r 3 --svg $(BUILD)/bench/bench-copy-1g.svg >>$(BUILD)/bench/bench.md
+	$(BENCH) --sweep -n 64 -r 3 >>$(BUILD)/bench/bench.md
+	$(BENCH) --latency --svg $(BUILD)/bench/bench-latency.svg >>$(BUILD)/bench/bench.md
 	@cat $(BUILD)/bench/bench.md
 	@echo "wrote $(BUILD)/bench/bench.md and $(BUILD)/bench/*.svg"

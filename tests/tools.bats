@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # The instructor's kit in labs/tools/: race statistics, the race timeline,
-# make diff between two labs, and make clean-ipc.
+# make diff between two labs, make clean-ipc, and lab 12's benchmark report.
+# shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
+# shellcheck disable=SC2016 # the fake copiers' code is meant for their shell, not ours
 
 load helper
 
@@ -362,4 +364,206 @@ segments_with_key() {
 	run -0 make -s --no-print-directory clean-ipc
 	assert_line "removed      POSIX shared memory /$SHMLAB_IPC_PREFIX.m"
 	assert_not_exists "/dev/shm/$SHMLAB_IPC_PREFIX.m"
+}
+
+# ---- bench-report ----
+
+# One tiny report in the test's own directory: -n 1 (MiB), one timed run.
+report() {
+	labs/tools/bench-report.sh --bin "$BIN" -d "$BATS_TEST_TMPDIR" -n 1 -r 1 "$@"
+}
+
+need_robust() {
+	[ -x "$BIN/11-robust-copy" ] || skip "11-robust-copy is not built (lab 11 not merged yet?)"
+}
+
+# A copier with the copiers' interface, PROGRAM SUBCOMMAND [options] INPUT OUTPUT,
+# made from a shell snippet that sees $in and $out.
+fake_copier() {
+	local path="$BATS_TEST_TMPDIR/$1"
+	printf '#!/bin/sh\neval "in=\\${$(($# - 1))} out=\\${$#}"\n%s\n' "$2" >"$path"
+	chmod +x "$path"
+	echo "$path"
+}
+
+@test "bench: the report: machine, load, input, files, and every method verified" {
+	need_robust
+	run -0 report
+	assert_line --index 0 "## 12-copy-bench: copy one file five ways"
+	assert_line --regexp '^- machine: [0-9]+ cores.*, Linux '
+	assert_line --regexp '^- load average at the start: [0-9.]+ [0-9.]+ [0-9.]+$'
+	assert_line "- input: 1 MiB of pseudo-random bytes"
+	assert_line --regexp "^- files: $BATS_TEST_TMPDIR \(.+\)"
+	assert_line "- every method: chunk 1 MiB; ring and robust: 4 slots; median of 1 runs after 1 warm-up"
+	for m in rw pipe shm1 ring robust; do
+		assert_line --regexp "^\| $m +\| .*\| verified \|\$"
+	done
+	assert_line --regexp '^- load average at the end: [0-9.]+ [0-9.]+ [0-9.]+$'
+}
+
+@test "bench: the table: copies, wall time, MB/s, CPU, RSS, switches, ratios" {
+	run -0 report -m rw,pipe
+	assert_line "| method | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | output   |"
+	num='[0-9]+(\.[0-9]+)?'
+	assert_line --regexp "^\| rw +\| +2 \| +$num \| +$num \| +$num \| +$num (KiB|MiB) \| +[0-9]+ \| +[0-9]+ \| +$num \| +1\.00 \| verified \|$"
+	assert_line --regexp "^\| pipe +\| +4 \| .* \| +1\.00 \| +$num \| verified \|$"
+	assert_equal "$(grep -c '^| ' <<<"$output")" 3
+	run -0 report -m rw
+	assert_line --regexp '^\| rw +\| .* \|      - \|  1\.00 \| verified \|$' # no pipe: no x pipe
+}
+
+@test "bench: --csv: a header and one row of 14 fields per method" {
+	run --separate-stderr -0 report --csv -b 65536 -s 2 -m rw,pipe,shm1,ring
+	assert_equal "${lines[0]}" "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
+	assert_equal "${#lines[@]}" 5
+	assert_equal "$(cut -d, -f1-5 <<<"$output" | tail -n +2)" "$(printf '%s\n' \
+		rw,65536,,1048576,1 pipe,65536,,1048576,1 shm1,65536,,1048576,1 ring,65536,2,1048576,1)"
+	for i in 1 2 3 4; do
+		assert_regex "${lines[$i]}" '^[a-z0-9]+,65536,2?,1048576,1,([0-9.]+,){5}[0-9]+,[0-9.]+,[0-9.]+,"verified"$'
+	done
+	assert_equal "$stderr" ""
+}
+
+@test "bench: FILE is copied as it is; the input and outputs lines say where" {
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	cp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/data.orig"
+	run -0 labs/tools/bench-report.sh --bin "$BIN" -d "$BATS_TEST_TMPDIR" -r 2 -m rw,pipe "$BATS_TEST_TMPDIR/data"
+	assert_line --regexp "^- input: 293.0 KiB in $BATS_TEST_TMPDIR/data \([a-z0-9]+\)$"
+	assert_line --regexp "^- outputs: $BATS_TEST_TMPDIR \("
+	assert_line --regexp '^\| pipe .*\| verified \|$'
+	cmp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/data.orig"
+	run -1 report "$BATS_TEST_TMPDIR/nothing"
+	assert_output "bench-report: $BATS_TEST_TMPDIR/nothing: No such file or directory"
+	run -1 report "$BATS_TEST_TMPDIR"
+	assert_output "bench-report: $BATS_TEST_TMPDIR: not a regular file"
+}
+
+@test "bench: a wrong, failing or missing copier: its row says so, the message once, exit 1" {
+	fake=$(fake_copier wrong 'cp "$in" "$out" && printf X | dd of="$out" bs=1 seek=1000 conv=notrunc 2>/dev/null')
+	run -1 report -m rw,pipe,shm1 --with "shm1=$fake"
+	assert_line --regexp '^\| shm1 +\| +2 \|[ |]+ WRONG: output differs from input at byte [0-9]+ \|$'
+	assert_line --regexp '^12-copy-bench: shm1 \(chunk 1048576, 1 slots\): output differs from input at byte [0-9]+$'
+	assert_line --regexp '^\| rw .*\| verified \|$'
+	assert_line --regexp '^\| pipe .*\| verified \|$'
+	fake=$(fake_copier fails 'echo "fails: cannot copy $in" >&2; exit 3')
+	run -1 report -m pipe,shm1 --with "shm1=$fake"
+	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6} \|$"
+	run -1 report -m rw,ring --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
+	assert_line --regexp "^\| ring +\| +2 \| .*\| MISSING: $BATS_TEST_TMPDIR/no-such-copier not built \(make\) \|$"
+	assert_line "12-copy-bench: ring: $BATS_TEST_TMPDIR/no-such-copier not built (make)"
+	run -1 report --sweep --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
+	assert_equal "$(grep -c 'ring: .* not built' <<<"$output")" 1
+	assert_line --regexp '^\| 4 KiB   \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \|       - \|       - \|       - \|       - \|       - \| '
+}
+
+@test "bench: --svg draws one bar per method, well-formed" {
+	run -0 report -m rw,pipe --svg "$BATS_TEST_TMPDIR/chart.svg"
+	assert_well_formed "$BATS_TEST_TMPDIR/chart.svg"
+	run -0 grep -c 'height="24" fill=' "$BATS_TEST_TMPDIR/chart.svg"
+	assert_output 2
+	run -0 grep -cE '>(rw|pipe)</text><rect' "$BATS_TEST_TMPDIR/chart.svg"
+	assert_output 2
+	grep -q '>Copying 1 MiB, chunk 1 MiB: MB/s, median of 1 runs (higher is better)<' "$BATS_TEST_TMPDIR/chart.svg" ||
+		fail "no title"
+	run -1 report -m rw --svg /nonexistent/dir/chart.svg
+	assert_output "bench-report: open /nonexistent/dir/chart.svg: cannot write there"
+}
+
+@test "bench: --latency: pipe, shm and shm-spin round trips, table, CSV and SVG" {
+	run -0 labs/tools/bench-report.sh --bin "$BIN" --latency -r 1 --svg "$BATS_TEST_TMPDIR/lat.svg"
+	assert_line --index 0 "## 12-copy-bench: one byte there and back between two processes"
+	assert_line "- 1 x 10000 round trips per method after 1000 untimed"
+	num='[0-9]+\.[0-9]+'
+	assert_line --regexp "^\| pipe +\| write \+ read on two pipes +\| +$num \| +$num \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \| +1\.00 \|$"
+	assert_line --regexp "^\| shm +\| sem_post \+ sem_wait in shared memory \| +$num \| +$num \| .* \| +$num \|$"
+	assert_line --regexp "^\| shm-spin +\| .* \| +$num \|$"
+	assert_well_formed "$BATS_TEST_TMPDIR/lat.svg"
+	assert_equal "$(grep -cE '>(pipe|shm|shm-spin)</text><rect' "$BATS_TEST_TMPDIR/lat.svg")" 3
+	run --separate-stderr -0 labs/tools/bench-report.sh --bin "$BIN" --latency --csv -r 1
+	assert_equal "${lines[0]}" "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
+	assert_equal "${#lines[@]}" 4
+	assert_regex "${lines[1]}" "^pipe,10000,$num,$num,$num,[0-9]+,[0-9]+,1\.00$"
+	assert_regex "${lines[2]}" "^shm,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
+	assert_regex "${lines[3]}" "^shm-spin,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
+}
+
+@test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
+	need_robust
+	run -0 report --sweep
+	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |"
+	for ch in '4 KiB' '8 KiB' '16 KiB' '32 KiB' '64 KiB' '128 KiB' '256 KiB' '512 KiB' '1 MiB' '2 MiB' '4 MiB'; do
+		assert_line --regexp "^\| $ch +(\| +[0-9]+ ){9}\|$"
+	done
+	assert_line --regexp '^- shm1: fastest with chunk [0-9]+ [KM]iB \([0-9]+ MB/s\); smallest chunk within 5%: '
+	assert_line --regexp '^- ring: fastest with chunk [0-9]+ [KM]iB x [0-9]+ slots \([0-9]+ MB/s\); least memory within 5%: '
+	assert_line --regexp '^- robust: x[0-9.]+ the time of ring 4 \(median over the chunk sizes; from x[0-9.]+ to x[0-9.]+\)$'
+	run --separate-stderr -0 report --sweep --csv
+	assert_equal "${#lines[@]}" $((1 + 11 * 9))
+	assert_equal "$(grep -c ',"verified"$' <<<"$output")" 99
+}
+
+@test "bench: bad arguments are usage errors (exit 2)" {
+	run -2 report -n
+	assert_usage_error "option -n needs a value"
+	run -2 report -n 0
+	assert_usage_error "MIB '0' is out of range (want 1 to 1048576)"
+	run -2 report -r abc
+	assert_usage_error "RUNS 'abc' is not a number"
+	run -2 report -b 0
+	assert_usage_error "BYTES '0' is out of range"
+	run -2 report -x
+	assert_usage_error "unknown option '-x'"
+	run -2 report -m rw,cat
+	assert_usage_error "unknown method 'cat' (rw, pipe, shm1, ring, robust)"
+	run -2 report --with shm1
+	assert_usage_error "--with wants METHOD=PROGRAM, not 'shm1'"
+	run -2 report --sweep --latency
+	assert_usage_error "--sweep and --latency are separate runs: choose one"
+	run -2 report --sweep -b 4096
+	assert_usage_error "drop -m, -b, -s and --svg"
+	run -2 report --latency somefile
+	assert_usage_error "--latency copies no file: drop 'somefile'"
+	run -2 report a b
+	assert_usage_error "unexpected argument 'b'"
+	run -0 labs/tools/bench-report.sh -h
+	assert_output --partial "usage: bench-report [--bin DIR] [-b BYTES]"
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR" -n 1
+	assert_output "bench-report: $BATS_TEST_TMPDIR/12-copy-bench not built (make)"
+}
+
+@test "bench: without -d the input and outputs go to a tmpfs if there is one, and go away" {
+	spy=$(fake_copier spy 'echo "$in $out" >>"$(dirname "$0")/seen"; cp "$in" "$out"')
+	run -0 labs/tools/bench-report.sh --bin "$BIN" -n 1 -r 1 -m rw --with "rw=$spy"
+	files=$(sed -n 's/^- files: //p' <<<"$output")
+	dir=${files%% (*}
+	if [ "$(stat -f -c %T "$dir")" != tmpfs ]; then
+		assert_regex "$files" 'not a tmpfs, so the times include the file system'
+	fi
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/seen")" 2 # the warm-up and one run
+	read -r in out <"$BATS_TEST_TMPDIR/seen"
+	assert_equal "$(dirname "$in")" "$dir"
+	assert_equal "$(dirname "$out")" "$dir"
+	assert_file_not_exists "$in"
+	assert_file_not_exists "$out"
+}
+
+@test "bench: SIGINT and SIGTERM stop the lab and its copier too and leave nothing" {
+	env --default-signal=INT true 2>/dev/null || skip "env has no --default-signal"
+	# bash starts a background job with SIGINT ignored, and a shell script cannot undo
+	# that: this one starts the report with SIGINT as a terminal leaves it
+	printf '#!/bin/sh\nexec env --default-signal=INT %s "$@"\n' "$PWD/labs/tools/bench-report.sh" \
+		>"$BATS_TEST_TMPDIR/report-int"
+	chmod +x "$BATS_TEST_TMPDIR/report-int"
+	interrupt_midrun INT 1 "$BATS_TEST_TMPDIR/report-int" --bin "$BIN" -d "$BATS_TEST_TMPDIR" -n 64 -r 50 -m pipe,ring
+	interrupt_midrun TERM 1 labs/tools/bench-report.sh --bin "$BIN" -d "$BATS_TEST_TMPDIR" -n 64 -r 50 -m shm1,ring
+	assert_no_process "$BATS_TEST_TMPDIR/shmlab-bench" "after the signals"
+	assert_equal "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'shmlab-*')" ""
+}
+
+@test "bench: make bench runs the report four times into build/bench/" {
+	run -0 make -n --no-print-directory bench
+	assert_line "labs/tools/bench-report.sh --bin bin -n 256 --svg build/bench/bench-copy.svg >build/bench/bench.md"
+	assert_line "labs/tools/bench-report.sh --bin bin -n 1024 -r 3 --svg build/bench/bench-copy-1g.svg >>build/bench/bench.md"
+	assert_line "labs/tools/bench-report.sh --bin bin --sweep -n 64 -r 3 >>build/bench/bench.md"
+	assert_line "labs/tools/bench-report.sh --bin bin --latency --svg build/bench/bench-latency.svg >>build/bench/bench.md"
 }

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# bench-report.sh - lab 12's measurements as a report: Markdown, SVG bar charts, CSV.
+#
+#   labs/tools/bench-report.sh [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR]
+#       [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]
+#
+# It makes the input (FILE as it is, or -n MiB of random bytes), in a tmpfs when there
+# is one so that the times are the copy's and not a disk's: $TMPDIR if it is a tmpfs,
+# else /dev/shm. Then it runs bin/12-copy-bench on it and turns the lab's lines into a
+# Markdown report: the machine, its load before and after, and a table with each
+# method's time against pipe's and rw's. --svg also draws the MB/s as a bar chart.
+#   --sweep    every method at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots
+#              and robust at 4, one run of the lab per size and slot count; and for
+#              shm1 and the ring the chunk that is fastest, and the least memory
+#              within 5% of it
+#   --latency  the lab's one-byte round trips (RUNS x 10000 per method)
+#   --csv      CSV instead of Markdown
+# Exit 1 if a copier was missing, failed or copied wrong (the report says which),
+# 2 for bad arguments. `make bench` runs it four times into build/bench/.
+set -uo pipefail
+
+me=bench-report
+usage="usage: $me [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR] [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]"
+all_methods="rw pipe shm1 ring robust"
+
+die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
+die() { printf '%s: %s\n' "$me" "$1" >&2; exit 1; }
+
+# VALUE WHAT MIN MAX: VALUE if it is a number from MIN to MAX, else a usage error.
+count() {
+	[[ $1 =~ ^-?[0-9]+$ ]] || die_usage "$2 '$1' is not a number"
+	if ! [[ $1 =~ ^[0-9]{1,9}$ ]] || ((10#$1 < $3 || 10#$1 > $4)); then
+		die_usage "$2 '$1' is out of range (want $3 to $4)"
+	fi
+	echo $((10#$1))
+}
+
+method_ok() {
+	[[ " $all_methods " == *" $1 "* ]] || die_usage "unknown method '$1' (rw, pipe, shm1, ring, robust)"
+}
+
+bin=${SHMLAB_BIN:-$(dirname "$0")/../../bin}
+chunk=1048576 slots=4 runs=5 mib=256 dir='' file='' mode=copy csv='' svg='' picked='' sized=
+methods=$all_methods
+declare -A with=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) echo "$usage"; exit 0 ;;
+	--sweep | --latency)
+		[ "$mode" = copy ] || [ "$mode" = "${1#--}" ] || die_usage "--sweep and --latency are separate runs: choose one"
+		mode=${1#--} ;;
+	--csv) csv=1 ;;
+	--) shift; break ;;
+	-b | -s | -r | -n | -d | -m | --with | --svg | --bin)
+		if [ $# -lt 2 ] || [ -z "$2" ]; then die_usage "option $1 needs a value"; fi
+		case $1 in
+		-b) chunk=$(count "$2" BYTES 1 67108864) || exit 2; sized=1 ;;
+		-s) slots=$(count "$2" SLOTS 1 1024) || exit 2; sized=1 ;;
+		-r) runs=$(count "$2" RUNS 1 50) || exit 2 ;;
+		-n) mib=$(count "$2" MIB 1 1048576) || exit 2 ;;
+		-d) dir=$2 ;;
+		-m) methods=${2//,/ } picked=1
+			for m in $methods; do method_ok "$m"; done ;;
+		--with) [[ $2 =~ ^([a-z0-9]+)=(.+)$ ]] || die_usage "--with wants METHOD=PROGRAM, not '$2'"
+			method_ok "${BASH_REMATCH[1]}"
+			with[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]} ;;
+		--svg) svg=$2 ;;
+		--bin) bin=$2 ;;
+		esac
+		shift ;;
+	-?*) die_usage "unknown option '$1'" ;;
+	*) [ -z "$file" ] || die_usage "unexpected argument '$1'"; file=$1 ;;
+	esac
+	shift
+done
+for a in "$@"; do
+	[ -z "$file" ] || die_usage "unexpected argument '$a'"
+	file=$a
+done
+if [ "$mode" = sweep ] && [ -n "$picked$sized$svg" ]; then
+	die_usage "--sweep runs every method at every chunk size and slot count: drop -m, -b, -s and --svg"
+fi
+[ "$mode" != latency ] || [ -z "$file" ] || die_usage "--latency copies no file: drop '$file'"
+lab=$bin/12-copy-bench
+[ -x "$lab" ] || die "$lab not built (make)"
+[ -z "$svg" ] || { : >"$svg"; } 2>/dev/null || die "open $svg: cannot write there"
+
+# ---- running the lab: stopped with us, nothing left behind ----
+work=$(mktemp -d "${TMPDIR:-/tmp}/shmlab-bench-report.XXXXXX") || exit 1
+input='' child=''
+# shellcheck disable=SC2317 # called by the traps
+cleanup() {
+	[ -z "$child" ] || { kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+	rm -rf "$work"
+	[ -z "$input" ] || [ "$input" = "$file" ] || rm -f "$input"
+}
+trap cleanup EXIT
+for sig in INT TERM HUP; do
+	# shellcheck disable=SC2064 # the signal's name, now
+	trap "trap - EXIT $sig; cleanup; kill -s $sig \$\$" "$sig"
+done
+
+# run_lab OUT ARGS...: the lab's stdout to OUT, its stderr kept for the end; its status.
+run_lab() {
+	local out=$1 status=0
+	shift
+	"$lab" "$@" >"$out" 2>>"$work/err" &
+	child=$!
+	wait "$child" || status=$?
+	child=
+	[ "$status" -ne 2 ] || { cat "$work/err" >&2; exit 2; }
+	return "$status"
+}
+
+# The lab's messages, once each, after the report.
+say_errors() { [ ! -s "$work/err" ] || awk '!seen[$0]++' "$work/err" >&2; }
+
+progress() { [ ! -t 2 ] || printf '\r%s: %s   ' "$me" "$1" >&2; }
+progress_done() { [ ! -t 2 ] || printf '\r%60s\r' '' >&2; }
+
+load() {
+	local a b c
+	if read -r a b c _ </proc/loadavg 2>/dev/null; then echo "$a $b $c"; else echo unknown; fi
+}
+
+machine() {
+	local model
+	model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+	echo "$(getconf _NPROCESSORS_ONLN) cores${model:+ ($model)}, $(uname -srm)"
+}
+
+size_text() { awk -v b="$1" 'BEGIN { split("bytes KiB MiB GiB TiB", u, " "); i = 1
+	while (b >= 1024 && i < 5) { b /= 1024; i++ }
+	printf(b == int(b) ? "%.0f %s\n" : "%.1f %s\n", b, u[i]) }'; }
+
+fs_type() {
+	local t
+	t=$(df --output=fstype "$1" 2>/dev/null | tail -n 1)
+	echo "${t:-unknown file system}"
+}
+
+# ---- the renderer: the lab's lines in, Markdown, CSV or SVG out ----
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
+render='
+function size_text(b,   i) {
+	i = 1
+	while (b >= 1024 && i < 5) { b /= 1024; i++ }
+	return sprintf(b == int(b) ? "%.0f %s" : "%.1f %s", b, unit[i])
+}
+function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
+# A horizontal bar chart of bars 1..n: label bl[], length bv[], note bn[], colour bg[] (0 or 1).
+function svg(path, title, u, leg0, leg1, n,    i, g, y, w, max, left, bar_max, row, top) {
+	left = 90; bar_max = 420; row = 34; top = 96; max = 0
+	for (i = 1; i <= n; i++) if (bv[i] > max) max = bv[i]
+	printf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", top + n * row + 16) > path
+	printf("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n") > path
+	printf("<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", esc(title)) > path
+	printf("<text x=\"10\" y=\"42\" fill=\"#555\">%s</text>\n", esc(machine "; load average " load)) > path
+	for (g = 0; g < 2; g++)
+		printf("<rect x=\"%d\" y=\"56\" width=\"14\" height=\"14\" fill=\"%s\"/><text x=\"%d\" y=\"68\">%s</text>\n", 10 + g * 360, colour[g], 30 + g * 360, esc(g ? leg1 : leg0)) > path
+	for (i = 1; i <= n; i++) {
+		y = top + (i - 1) * row
+		w = max > 0 ? int(bv[i] / max * bar_max + 0.5) : 0
+		printf("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"24\" fill=\"%s\"/>", left - 8, y + 17, esc(bl[i]), left, y, w, colour[bg[i]]) > path
+		printf("<text x=\"%d\" y=\"%d\">" (bv[i] < 100 ? "%.2f" : "%.0f") " %s %s</text>\n", left + w + 6, y + 17, bv[i], u, esc(bn[i])) > path
+	}
+	print "</svg>" > path
+	close(path)
+}
+# The CSV line of row i; pms, rms: the wall time of pipe and rw at its chunk size.
+function csv_row(i, pms, rms,    r) {
+	printf("%s,%s,%s,%s,%d,", name[i], chunk[i], slots[i] == "-" ? "" : slots[i], bytes, ok[i] ? runs : 0)
+	if (ok[i])
+		printf("%.2f,%.1f,%.1f,%d,%d,%d,%.3f,%.3f,", wall[i], mbs[i], cpu[i], rss[i], vcs[i], ivcs[i],
+		       pms > 0 ? wall[i] / pms : 0, rms > 0 ? wall[i] / rms : 0)
+	else
+		printf(",,,,,,,,")
+	r = result[i]; gsub(/"/, "\"\"", r)
+	printf("\"%s\"\n", r)
+}
+# Among the rows of method m, the fastest, and the one using the least memory
+# (chunk x slots) within 5% of it.
+function recommend(m,    i, best, small, mem) {
+	for (i = 1; i <= n; i++)
+		if (name[i] == m && ok[i] && (!best || wall[i] < wall[best])) best = i
+	if (!best) return
+	for (i = 1; i <= n; i++) {
+		if (name[i] != m || !ok[i] || wall[i] > wall[best] * 1.05) continue
+		mem = chunk[i] * (slots[i] == "-" ? 1 : slots[i])
+		if (!small || mem < memof(small) || (mem == memof(small) && wall[i] < wall[small])) small = i
+	}
+	if (!said++) print ""
+	if (m == "ring")
+		printf("- ring: fastest with chunk %s x %d slots (%.0f MB/s); least memory within 5%%: %s x %d slots (%.0f MB/s)\n",
+		       size_text(chunk[best]), slots[best], mbs[best], size_text(chunk[small]), slots[small], mbs[small])
+	else
+		printf("- %s: fastest with chunk %s (%.0f MB/s); smallest chunk within 5%%: %s (%.0f MB/s)\n",
+		       m, size_text(chunk[best]), mbs[best], size_text(chunk[small]), mbs[small])
+}
+function memof(i) { return chunk[i] * (slots[i] == "-" ? 1 : slots[i]) }
+function wall_of(m, s, c,    i) {
+	for (i = 1; i <= n; i++) if (name[i] == m && slots[i] == s && chunk[i] == c && ok[i]) return wall[i]
+	return 0
+}
+function row_of(m, s, c,    i) {
+	for (i = 1; i <= n; i++) if (name[i] == m && slots[i] == s && chunk[i] == c) return i
+	return 0
+}
+BEGIN {
+	split("bytes KiB MiB GiB TiB", unit, " ")
+	colour[0] = "#4e79a7"; colour[1] = "#e15759"
+}
+$1 == "method" || $1 == "round" { next }
+{   # a copy row: method copies chunk slots wall_ms MB/s cpu_ms rss_kib vol_cs invol_cs result...
+	# a latency row: method median_us p99_us cpu_ms vol_cs invol_cs what...
+	n++; name[n] = $1
+	r = $0; for (k = 1; k <= (mode ~ /^latency/ ? 6 : 10); k++) sub(/^ *[^ ]+ +/, "", r)
+	if (mode ~ /^latency/) {
+		med[n] = $2; p99[n] = $3; cpu[n] = $4; vcs[n] = $5; ivcs[n] = $6; what[n] = r
+		if ($1 == "pipe") pipe_us = $2
+		next
+	}
+	copies[n] = $2; chunk[n] = $3; slots[n] = $4; wall[n] = $5; mbs[n] = $6; cpu[n] = $7
+	rss[n] = $8; vcs[n] = $9; ivcs[n] = $10; result[n] = r; ok[n] = r == "verified"
+}
+END {
+	if (mode == "copy" || mode == "copycsv" || mode == "copysvg") {
+		pms = wall_of("pipe", "-", chunk[1]); rms = wall_of("rw", "-", chunk[1])
+		if (mode == "copycsv") {
+			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
+			for (i = 1; i <= n; i++) csv_row(i, pms, rms)
+		} else if (mode == "copy") {
+			print "| method | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | output   |"
+			print "|--------|-------:|--------:|-------:|-------:|----------:|-------:|---------:|-------:|------:|----------|"
+			for (i = 1; i <= n; i++) {
+				printf("| %-6s | %6d |", name[i], copies[i])
+				if (ok[i]) {
+					printf(" %7.1f | %6.0f | %6.1f | %9s | %6d | %8d |", wall[i], mbs[i], cpu[i],
+					       size_text(rss[i] * 1024), vcs[i], ivcs[i])
+					if (pms > 0) printf(" %6.2f |", wall[i] / pms); else printf("      - |")
+					if (rms > 0) printf(" %5.2f |", wall[i] / rms); else printf("     - |")
+				} else {
+					printf("         |        |        |           |        |          |        |       |")
+				}
+				printf(" %s |\n", result[i])
+			}
+		} else {
+			for (i = 1; i <= n; i++) {
+				bl[i] = name[i]; bg[i] = copies[i] == 4; bv[i] = ok[i] ? mbs[i] : 0
+				bn[i] = !ok[i] ? (result[i] ~ /^MISSING/ ? "not built" : "FAILED") : pms > 0 ? sprintf("(time x%.2f of pipe)", wall[i] / pms) : ""
+			}
+			svg(path, title, "MB/s", "2 copies (one process, or shared memory)", "4 copies (pipe)", n)
+		}
+	} else if (mode == "sweep" || mode == "sweepcsv") {
+		ncol = split("rw/- pipe/- shm1/- ring/1 ring/2 ring/4 ring/8 ring/16 robust/4", col, " ")
+		nch = split(chunks, ch, " ")
+		if (mode == "sweepcsv") {
+			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
+			for (c = 1; c <= nch; c++)
+				for (j = 1; j <= ncol; j++) {
+					split(col[j], ms, "/")
+					if ((i = row_of(ms[1], ms[2], ch[c]))) csv_row(i, wall_of("pipe", "-", ch[c]), wall_of("rw", "-", ch[c]))
+				}
+			exit
+		}
+		printf("MB/s (median of %d runs); ring N = the ring with N slots\n\n", runs)
+		printf("| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |\n")
+		printf("|---------|------:|------:|------:|--------:|--------:|--------:|--------:|--------:|---------:|\n")
+		for (c = 1; c <= nch; c++) {
+			printf("| %-7s |", size_text(ch[c]))
+			for (j = 1; j <= ncol; j++) {
+				split(col[j], ms, "/")
+				i = row_of(ms[1], ms[2], ch[c]); w = j <= 3 ? 5 : j < ncol ? 7 : 8
+				if (i && ok[i]) printf(" %" w ".0f |", mbs[i])
+				else printf(" %" w "s |", i && result[i] !~ /^MISSING/ ? "fail" : "-")
+			}
+			printf("\n")
+			a = wall_of("robust", 4, ch[c]); b = wall_of("ring", 4, ch[c])
+			if (a > 0 && b > 0) ratio[++nr] = a / b
+		}
+		recommend("shm1"); recommend("ring")
+		if (nr) { # the cost of robustness: robust 4 against ring 4, at every chunk size
+			for (i = 1; i <= nr; i++) for (j = i + 1; j <= nr; j++) if (ratio[j] < ratio[i]) { t = ratio[i]; ratio[i] = ratio[j]; ratio[j] = t }
+			printf("- robust: x%.2f the time of ring 4 (median over the chunk sizes; from x%.2f to x%.2f)\n",
+			       nr % 2 ? ratio[(nr + 1) / 2] : (ratio[nr / 2] + ratio[nr / 2 + 1]) / 2, ratio[1], ratio[nr])
+		}
+	} else {
+		for (i = 1; i <= n; i++) x[i] = pipe_us > 0 ? med[i] / pipe_us : 0
+		if (mode == "latencycsv") {
+			print "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
+			for (i = 1; i <= n; i++)
+				printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+		} else if (mode == "latency") {
+			print "| method   | what                                 | median us | p99 us | CPU ms | vol cs | invol cs | x pipe |"
+			print "|----------|--------------------------------------|----------:|-------:|-------:|-------:|---------:|-------:|"
+			for (i = 1; i <= n; i++)
+				printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+		} else {
+			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
+			svg(path, "One-byte round trip between two processes (median, lower is better)", "us",
+			    "shared memory + semaphores", "pipe pair", n)
+		}
+	}
+}'
+
+# render MODE [awk -v settings...] < the lab's lines
+render() {
+	local mode=$1
+	shift
+	awk -v mode="$mode" -v runs="$runs" -v machine="$(machine)" -v load="$(load)" "$@" "$render"
+}
+
+header() { # TITLE: the report's first lines
+	[ -n "$csv" ] && return
+	printf '## 12-copy-bench: %s\n\n- machine: %s\n- load average at the start: %s\n' "$1" "$(machine)" "$start_load"
+}
+footer() { [ -n "$csv" ] || printf '\n- load average at the end: %s\n' "$(load)"; }
+start_load=$(load)
+
+# ---- --latency ----
+if [ "$mode" = latency ]; then
+	status=0
+	progress "latency, $runs x 10000 round trips per method"
+	run_lab "$work/out" --latency -r "$runs" || status=$?
+	progress_done
+	[ -s "$work/out" ] || { say_errors; exit "$status"; }
+	trips=$(sed -n 's/^round trips: \([0-9]*\) x \([0-9]*\) .*/\1 \2/p' "$work/out" | awk '{ print $1 * $2 }')
+	if [ -n "$csv" ]; then
+		render latencycsv -v trips="$trips" <"$work/out"
+	else
+		header "one byte there and back between two processes"
+		printf -- '- %s\n\n' "$(sed -n 's/^round trips: \([0-9]* x [0-9]*\) per method \(.*\)/\1 round trips per method \2/p' "$work/out")"
+		render latency <"$work/out"
+		[ -z "$svg" ] || render latencysvg -v path="$svg" <"$work/out"
+		footer
+	fi
+	say_errors
+	exit "$status"
+fi
+
+# ---- the input: FILE, or -n MiB of random bytes, in a tmpfs if there is one ----
+is_tmpfs() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = tmpfs ]; }
+tmp=${TMPDIR:-/tmp}
+if [ -z "$dir" ] && ! is_tmpfs "$tmp" && is_tmpfs /dev/shm && [ -w /dev/shm ]; then
+	dir=/dev/shm where="/dev/shm (tmpfs), as $tmp is not a tmpfs"
+else
+	dir=${dir:-$tmp} where=
+fi
+[ -d "$dir" ] || die "$dir: not a directory"
+if [ -z "$where" ] && is_tmpfs "$dir"; then
+	where="$dir (tmpfs)"
+elif [ -z "$where" ]; then
+	where="$dir ($(fs_type "$dir"): not a tmpfs, so the times include the file system)"
+fi
+if [ -n "$file" ]; then
+	[ -e "$file" ] || die "$file: No such file or directory"
+	[ -f "$file" ] || die "$file: not a regular file"
+	bytes=$(stat -c %s "$file")
+	copies=1 inputline="$(size_text "$bytes") in $file ($(fs_type "$file"))" filesline="outputs: $where"
+else
+	bytes=$((mib * 1048576))
+	copies=2 inputline="$(size_text "$bytes") of pseudo-random bytes" filesline="files: $where"
+fi
+need=$((bytes * copies / 1024 + 16384)) # KiB: the input, if made here, and one output
+have=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+if [ -n "$have" ] && [ "$have" -lt "$need" ]; then
+	die "$dir has $(size_text $((have * 1024))) free, the benchmark needs $(size_text $((need * 1024))): use a smaller -n or another -d"
+fi
+if [ -n "$file" ]; then
+	input=$file
+else
+	input=$(mktemp "$dir/shmlab-bench-input.XXXXXX") || exit 1
+	progress "making $(size_text "$bytes") of input"
+	head -c "$bytes" /dev/urandom >"$input" || die "write $input: cannot make the input"
+fi
+
+# The methods as the lab takes them: METHOD, or METHOD=PROGRAM for --with.
+operands() {
+	local m
+	for m in "$@"; do
+		if [ -n "${with[$m]:-}" ]; then echo "$m=${with[$m]}"; else echo "$m"; fi
+	done
+}
+
+# ---- --sweep: the lab once per chunk size and slot count ----
+if [ "$mode" = sweep ]; then
+	status=0 chunks='' k=0
+	: >"$work/rows"
+	for c in 4096 8192 16384 32768 65536 131072 262144 524288 1048576 2097152 4194304; do
+		chunks="$chunks $c" k=$((k + 1))
+		for s in 4 1 2 8 16; do
+			# shellcheck disable=SC2086 # one word per method
+			if [ "$s" = 4 ]; then set -- $all_methods; else set -- ring; fi
+			progress "chunk $(size_text "$c") ($k of 11), $s slots"
+			mapfile -t ops < <(operands "$@")
+			run_lab "$work/out" -b "$c" -s "$s" -r "$runs" -d "$dir" "$input" "${ops[@]}" || status=$?
+			[ -s "$work/out" ] || { progress_done; say_errors; exit "$status"; }
+			cat "$work/out" >>"$work/rows"
+		done
+	done
+	progress_done
+	header "chunk size and ring slots"
+	if [ -z "$csv" ]; then
+		printf -- '- input: %s\n- %s\n- median of %s runs after 1 warm-up\n\n' "$inputline" "$filesline" "$runs"
+		render sweep -v chunks="$chunks" <"$work/rows"
+	else
+		render sweepcsv -v chunks="$chunks" -v bytes="$bytes" <"$work/rows"
+	fi
+	footer
+	say_errors
+	exit "$status"
+fi
+
+# ---- the comparison: each method once, at the same chunk size ----
+status=0
+progress "$runs runs of $methods on $(size_text "$bytes")"
+# shellcheck disable=SC2086 # one word per method
+mapfile -t ops < <(operands $methods)
+run_lab "$work/out" -b "$chunk" -s "$slots" -r "$runs" -d "$dir" "$input" "${ops[@]}" || status=$?
+progress_done
+[ -s "$work/out" ] || { say_errors; exit "$status"; }
+if [ -n "$csv" ]; then
+	render copycsv -v bytes="$bytes" <"$work/out"
+else
+	header "copy one file five ways"
+	printf -- '- input: %s\n- %s\n- every method: chunk %s; ring and robust: %s slots; median of %s runs after 1 warm-up\n\n' \
+		"$inputline" "$filesline" "$(size_text "$chunk")" "$slots" "$runs"
+	render copy <"$work/out"
+	if [ -n "$svg" ]; then
+		render copysvg -v path="$svg" \
+			-v title="Copying $(size_text "$bytes"), chunk $(size_text "$chunk"): MB/s, median of $runs runs (higher is better)" <"$work/out"
+	fi
+	footer
+fi
+say_errors
+exit "$status"
