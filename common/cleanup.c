@@ -157,7 +157,6 @@ static void forget(const char *name, pid_t child)
 }
 
 void at_exit_forget(const char *path_or_name) { forget(path_or_name, 0); }
-void at_exit_forget_child(pid_t pid) { forget(NULL, pid); }
 
 /* Between making something and registering it for removal, a signal would
  * leave it behind: hold SIGINT/SIGTERM/SIGHUP over that gap (they are

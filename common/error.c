@@ -84,11 +84,3 @@ void err_code(int rc, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
-
-void err_msg(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg(fmt, ap, 0);
-	va_end(ap);
-}

@@ -41,7 +41,6 @@ _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, 
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
 _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
 _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
-void err_msg(const char *fmt, ...);                /* "prog: msg", carry on */
 
 /* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
@@ -82,17 +81,17 @@ void print_result(const struct counter_opts *o, long counter); /* "result: count
 void ipc_name(char *buf, size_t len, const char *name); /* "/" prefix "." name */
 
 /* ---- cleanup on every exit path (cleanup.c) ---- */
-void at_exit_unlink(const char *path);     /* remove a file */
 void at_exit_shm_unlink(const char *name); /* shm_unlink a POSIX shm name */
 void at_exit_sem_unlink(const char *name); /* sem_unlink a POSIX semaphore name */
-void at_exit_kill(pid_t pid);              /* on a signal, pass it on to this child */
 void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on every way out */
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
-void at_exit_forget_child(pid_t pid);      /* it was reaped (by other means than wait_child) */
 void hold_signals(bool hold); /* SIGINT/SIGTERM/SIGHUP wait while we make and register something */
 void sigbus_means(const char *what); /* a SIGBUS from now on: "prog: what", exit 1 */
+/* within common/ only: prog_init, Fork, make_temp_file, open_output, Sem_wait use them */
+void catch_signals(void);
+void at_exit_unlink(const char *path);  /* remove a file */
+void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
-void catch_signals(void);    /* prog_init() calls it */
 
 /* ---- processes (wrap.c) ---- */
 pid_t Fork(void); /* the child is registered with at_exit_kill at once */

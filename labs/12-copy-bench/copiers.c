@@ -69,7 +69,6 @@ int copier_main(int argc, char **argv)
 			Close(ofd);
 			exit(0);
 		}
-		at_exit_kill(pid);
 		Close(pfd[0]);
 		signal(SIGPIPE, SIG_IGN); /* a reader that died shows as EPIPE, then in wait_child */
 		copy_fd(ifd, pfd[1], buf, (size_t)chunk, in, "pipe", pid); /* the parent: input -> pipe */
