@@ -203,9 +203,27 @@ void Shm_unlink(const char *name)
 	at_exit_forget(name);
 }
 
+/* Whose is the named semaphore NAME? glibc keeps it in /dev/shm/sem.NAME,
+ * musl in /dev/shm/NAME. Someone else's: say so and stop (check_owner). */
+static void check_sem_name(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
+	if (stat(path, &st) == 0 || (snprintf(path, sizeof path, "/dev/shm%s", name),
+				     stat(path, &st) == 0))
+		check_owner(name, st.st_uid, st.st_mode & ~(mode_t)077);
+}
+
 sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value)
 {
 	sem_t *sem = sem_open(name, oflag, mode, value);
+	if (sem == SEM_FAILED && errno == EEXIST) {
+		check_sem_name(name);
+		err_quit("sem_open %s: File exists: another run has it, or one was killed before it "
+			 "could remove it (make clean-ipc removes it)", name);
+	}
 	if (sem == SEM_FAILED)
 		err_sys("sem_open %s", name);
 	return sem;

@@ -20,7 +20,10 @@ setup_file() {
 	OTHER=$name OTHER_UID=$(id -u "$name")
 }
 teardown_file() {
-	[ -z "${OTHER:-}" ] || userdel "$OTHER" 2>/dev/null || true
+	[ -n "${OTHER:-}" ] || return 0
+	pkill -KILL -u "$OTHER_UID" 2>/dev/null # userdel refuses a user with processes
+	for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -u "$OTHER_UID" >/dev/null || break; sleep 0.1; done
+	userdel "$OTHER" 2>/dev/null || true
 }
 
 setup() { copier_setup; }
@@ -73,6 +76,19 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	run -0 "$BIN/07-posix-shm" info demo
 	assert_output --partial "owner:  $OTHER (uid $OTHER_UID)"
 	rm "/dev/shm/$SHMLAB_IPC_PREFIX.demo"
+}
+
+@test "trust: another user's semaphore at our name: 03 says whose it is" {
+	need_other
+	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
+	chmod 777 "$share" # the other user's temp file goes here
+	start other as_other env TMPDIR="$share" "$BIN/03-named-semaphore" -q -y 1000000000
+	wait_for_ipc 03-mutex >/dev/null
+	run -1 "$BIN/03-named-semaphore" -q 10
+	assert_output --partial "$(theirs "$(full_name 03-mutex)")"
+	pkill -TERM -u "$OTHER_UID" -f 03-named-semaphore # as_other runs it in a subshell
+	finish other "$pid"
+	assert_nothing_left
 }
 
 @test "trust: another user's System V segment at our key: 08 read and write refuse it" {
@@ -234,4 +250,18 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 		assert_no_process "$BIN/13-robust-lock" "after its parent was killed (run $i)"
 	done
 	assert_nothing_left
+}
+
+@test "trust: 12's rw and pipe refuse an OUTPUT that is INPUT, and INPUT stays as it was" {
+	local m
+	head -c 100000 /dev/urandom >in
+	cp in keep
+	ln in link
+	for m in rw pipe; do
+		run -1 "$BIN/12-copy-bench" "$m" in in
+		assert_output "12-copy-bench: in and in are the same file: copying would empty it"
+		run -1 "$BIN/12-copy-bench" "$m" in ./link
+		assert_output --partial "are the same file"
+		cmp in keep
+	done
 }

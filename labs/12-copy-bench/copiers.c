@@ -55,7 +55,12 @@ int copier_main(int argc, char **argv)
 	char *buf = malloc((size_t)chunk);
 	if (buf == NULL)
 		err_sys("malloc %ld bytes", chunk);
-	int ifd = Open(in, O_RDONLY, 0), ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
+	struct stat si, so;
+	int ifd = Open(in, O_RDONLY, 0);
+	Fstat(ifd, &si);
+	if (stat(out, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
+		err_quit("%s and %s are the same file: copying would empty it", in, out);
+	int ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
 
 	if (strcmp(argv[0], "rw") == 0) {
 		copy_fd(ifd, ofd, buf, (size_t)chunk, in, out, 0);
