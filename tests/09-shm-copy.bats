@@ -23,12 +23,7 @@ teardown() {
 }
 
 @test "09: the default chunk is 1 MiB" {
-	for size in 1048575 1048576 1048577 4194304; do
-		head -c "$size" /dev/urandom >in
-		run --separate-stderr -0 "$PROG" copy in out
-		cmp in out
-		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + 1048575) / 1048576)))"
-	done
+	copier_default_chunk 1048576
 }
 
 @test "09: binary data: every byte value, NULs and newlines included" {
@@ -84,14 +79,7 @@ teardown() {
 }
 
 @test "09: a second server on a name in use: File exists, exit 1, the first copy goes on" {
-	head -c 300000 /dev/urandom >in
-	begin server busy in
-	run -1 "$PROG" server -n busy in
-	assert_output "$LAB server: shm_open $(full_name busy): File exists"
-	run -0 "$PROG" client -n busy out
-	finish server "$spid"
-	assert_equal "$status" 0
-	cmp in out
+	copier_second_server
 }
 
 @test "09: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {

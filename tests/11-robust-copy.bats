@@ -35,38 +35,15 @@ teardown() {
 }
 
 @test "11: the default chunk is 64 KiB" {
-	for size in 65535 65536 65537 1048576; do
-		head -c "$size" /dev/urandom >in
-		run --separate-stderr -0 "$PROG" copy in out
-		cmp in out
-		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + 65535) / 65536)))"
-	done
+	copier_default_chunk 65536
 }
 
 @test "11: byte-exact with 1, 2, 3 and 7 slots, the ring wrapping many times" {
-	head -c 1000003 /dev/urandom >in
-	for slots in 1 2 3 7; do
-		run --separate-stderr -0 "$PROG" copy -b 4096 -s "$slots" in out
-		cmp in out
-		assert_equal "$(sort <<<"$stderr")" "$(summary 1000003 245)"
-	done
-	for size in 0 1 4095 4096 4097 16384 16385; do # around chunk and ring size (4 x 4096)
-		head -c "$size" /dev/urandom >in
-		run -0 "$PROG" copy -b 4096 -s 4 in out
-		cmp in out
-	done
+	copier_ring_slots
 }
 
 @test "11: the default ring is 4 slots of 64 KiB, and the server may set it" {
-	head -c 1048576 /dev/urandom >in
-	run --separate-stderr -0 "$PROG" copy in out
-	assert_equal "$(sort <<<"$stderr")" "$(summary 1048576 16)"
-	begin server ring -b 1000 -s 16 in
-	run -0 "$PROG" client -n ring out2
-	assert_output "11-robust-copy client: received 1048576 bytes in 1049 chunks"
-	finish server "$spid"
-	assert_equal "$status" 0
-	cmp in out2
+	copier_default_ring
 }
 
 @test "11: binary data: every byte value, NULs and newlines included" {
@@ -276,14 +253,7 @@ teardown() {
 
 @test "11: bad arguments are usage errors (exit 2)" {
 	copier_usage_errors
-	run -2 "$PROG" copy -s 0 in out
-	assert_usage_error "SLOTS '0' is out of range (want 1 to 1024)"
-	run -2 "$PROG" server -s 1025 in
-	assert_usage_error "SLOTS '1025' is out of range (want 1 to 1024)"
-	run -2 "$PROG" copy -s 64 -b 67108864 in out
-	assert_usage_error "64 slots of 67108864 bytes is more than 1 GiB of shared memory"
-	run -2 "$PROG" client -s 4 out
-	assert_usage_error "unknown option '-s' for client"
+	copier_ring_usage_errors
 }
 
 @test "11: -h prints the usage on stdout and exits 0" {

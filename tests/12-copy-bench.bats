@@ -18,20 +18,6 @@ bench() {
 	"$BIN/12-copy-bench" -d "$BATS_TEST_TMPDIR" -r 1 "$@"
 }
 
-# Lab 11 is written in parallel with this one: until it is built, skip what needs it.
-need_robust() {
-	[ -x "$BIN/11-robust-copy" ] || skip "11-robust-copy is not built (lab 11 not merged yet?)"
-}
-
-# A copier with the copiers' interface, PROGRAM SUBCOMMAND [options] INPUT OUTPUT,
-# made from a shell snippet that sees $in and $out.
-fake_copier() {
-	local path="$BATS_TEST_TMPDIR/$1"
-	printf '#!/bin/sh\neval "in=\\${$(($# - 1))} out=\\${$#}"\n%s\n' "$2" >"$path"
-	chmod +x "$path"
-	echo "$path"
-}
-
 # the line of METHOD
 row() {
 	grep -E "^$1 " <<<"$output"
@@ -40,7 +26,6 @@ row() {
 HEAD="method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result"
 
 @test "12: rw, pipe, shm1, ring and robust all run and are verified, a line each" {
-	need_robust
 	run --separate-stderr -0 bench "$(input)"
 	assert_equal "${lines[0]}" "$HEAD"
 	assert_equal "${#lines[@]}" 6

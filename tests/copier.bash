@@ -409,6 +409,58 @@ copier_silent_peer() {
 	done
 }
 
+# the lab's default chunk is CHUNK bytes: copies around it and of four chunks
+copier_default_chunk() {
+	local c=$1 size
+	for size in $((c - 1)) "$c" $((c + 1)) $((4 * c)); do
+		head -c "$size" /dev/urandom >in
+		run --separate-stderr -0 "$PROG" copy in out
+		cmp in out
+		assert_equal "$(sort <<<"$stderr")" "$(summary "$size" $(((size + c - 1) / c)))"
+	done
+}
+
+# the ring: byte-exact with 1, 2, 3 and 7 slots, wrapping many times, and
+# around the chunk and ring sizes
+copier_ring_slots() {
+	head -c 1000003 /dev/urandom >in
+	for slots in 1 2 3 7; do
+		run --separate-stderr -0 "$PROG" copy -b 4096 -s "$slots" in out
+		cmp in out
+		assert_equal "$(sort <<<"$stderr")" "$(summary 1000003 245)"
+	done
+	for size in 0 1 4095 4096 4097 16384 16385; do # around chunk and ring size (4 x 4096)
+		head -c "$size" /dev/urandom >in
+		run -0 "$PROG" copy -b 4096 -s 4 in out
+		cmp in out
+	done
+}
+
+# the default ring is 4 slots of 64 KiB, and the server may set it
+copier_default_ring() {
+	head -c 1048576 /dev/urandom >in
+	run --separate-stderr -0 "$PROG" copy in out
+	assert_equal "$(sort <<<"$stderr")" "$(summary 1048576 16)"
+	begin server ring -b 1000 -s 16 in
+	run -0 "$PROG" client -n ring out2
+	assert_output "$LAB client: received 1048576 bytes in 1049 chunks"
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp in out2
+}
+
+# 09 and 10: a second server on a name in use fails (O_EXCL), the first goes on
+copier_second_server() {
+	head -c 300000 /dev/urandom >in
+	begin server busy in
+	run -1 "$PROG" server -n busy in
+	assert_output "$LAB server: shm_open $(full_name busy): File exists"
+	run -0 "$PROG" client -n busy out
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp in out
+}
+
 # copy: SIGINT or SIGTERM stops the parent and both children
 copier_copy_signals() {
 	hold_fifo fifo
@@ -446,4 +498,16 @@ copier_usage_errors() {
 	assert_usage_error "option -b needs a value"
 	run -2 "$PROG" server -n ../x in
 	assert_usage_error "name '../x' is invalid"
+}
+
+# the usage errors of -s, for the labs with a ring (10, 11)
+copier_ring_usage_errors() {
+	run -2 "$PROG" copy -s 0 in out
+	assert_usage_error "SLOTS '0' is out of range (want 1 to 1024)"
+	run -2 "$PROG" server -s 1025 in
+	assert_usage_error "SLOTS '1025' is out of range (want 1 to 1024)"
+	run -2 "$PROG" copy -s 64 -b 67108864 in out
+	assert_usage_error "64 slots of 67108864 bytes is more than 1 GiB of shared memory"
+	run -2 "$PROG" client -s 4 out
+	assert_usage_error "unknown option '-s' for client"
 }

@@ -156,3 +156,13 @@ stop_bg() {
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
+
+# A copier with the copiers' interface, PROGRAM SUBCOMMAND [options] INPUT OUTPUT,
+# made from a shell snippet that sees $in and $out.
+fake_copier() {
+	local path="$BATS_TEST_TMPDIR/$1"
+	# shellcheck disable=SC2016 # the script's $ are its own
+	printf '#!/bin/sh\neval "in=\\${$(($# - 1))} out=\\${$#}"\n%s\n' "$2" >"$path"
+	chmod +x "$path"
+	echo "$path"
+}

@@ -373,21 +373,7 @@ report() {
 	labs/tools/bench-report.sh --bin "$BIN" -d "$BATS_TEST_TMPDIR" -n 1 -r 1 "$@"
 }
 
-need_robust() {
-	[ -x "$BIN/11-robust-copy" ] || skip "11-robust-copy is not built (lab 11 not merged yet?)"
-}
-
-# A copier with the copiers' interface, PROGRAM SUBCOMMAND [options] INPUT OUTPUT,
-# made from a shell snippet that sees $in and $out.
-fake_copier() {
-	local path="$BATS_TEST_TMPDIR/$1"
-	printf '#!/bin/sh\neval "in=\\${$(($# - 1))} out=\\${$#}"\n%s\n' "$2" >"$path"
-	chmod +x "$path"
-	echo "$path"
-}
-
 @test "bench: the report: machine, load, input, files, and every method verified" {
-	need_robust
 	run -0 report
 	assert_line --index 0 "## 12-copy-bench: copy one file five ways"
 	assert_line --regexp '^- machine: [0-9]+ cores.*, Linux '
@@ -488,7 +474,6 @@ fake_copier() {
 }
 
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
-	need_robust
 	run -0 report --sweep
 	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |"
 	for ch in '4 KiB' '8 KiB' '16 KiB' '32 KiB' '64 KiB' '128 KiB' '256 KiB' '512 KiB' '1 MiB' '2 MiB' '4 MiB'; do
