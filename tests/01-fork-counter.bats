@@ -3,6 +3,7 @@
 
 # shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "01: each process counts 0..NLOOP-1 on its own copy" {
 	run -0 "$BIN/01-fork-counter" 4

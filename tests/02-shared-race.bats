@@ -3,6 +3,7 @@
 # many runs, never by one lucky run.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "02: loses updates in at least 16 of 20 runs of -q 1000000 (-qy 20000 on one CPU)" {
 	if [ "$(nproc)" -gt 1 ] && [ -z "${SHMLAB_VALGRIND:-}" ]; then

@@ -2,6 +2,7 @@
 # 03-named-semaphore: the counter of 02 guarded by a named semaphore: never loses an update.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "03: lost=0 in every one of 5 runs of -q 1000000" {
 	assert_never_loses 5 "$BIN/03-named-semaphore" -q $((1000000 / SLOW))

@@ -2,6 +2,7 @@
 # 04-semaphore-in-shm: the counter of 02 guarded by a semaphore in shared memory: never loses an update.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "04: lost=0 in every one of 5 runs of -q 1000000" {
 	assert_never_loses 5 "$BIN/04-semaphore-in-shm" -q $((1000000 / SLOW))

@@ -2,6 +2,7 @@
 # 05-anonymous-shm: the counter of 02 guarded by a anonymous shared mapping: never loses an update.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "05: lost=0 in every one of 5 runs of -q 1000000" {
 	assert_never_loses 5 "$BIN/05-anonymous-shm" -q $((1000000 / SLOW))

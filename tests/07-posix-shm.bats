@@ -3,6 +3,7 @@
 
 # shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	shmlab_setup

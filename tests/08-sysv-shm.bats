@@ -3,6 +3,7 @@
 
 # shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
+bats_require_minimum_version 1.5.0
 
 # Each test keys its segments on its own file, so tests never meet each
 # other's (or a student's) segments; teardown checks `ipcs -m` for that key

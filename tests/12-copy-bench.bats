@@ -6,6 +6,7 @@
 # shellcheck disable=SC2016 # the fake copiers' code is meant for their shell, not ours
 
 load helper
+bats_require_minimum_version 1.5.0
 
 # An input of BYTES (default 1 MiB) random bytes in the test's directory: its path.
 input() {

@@ -4,6 +4,7 @@
 # EOWNERDEAD and the survivor repairs the data and carries on.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 # The program's output with the children's pids (which vary) replaced by PID.
 run_masked() {

@@ -3,6 +3,7 @@
 # exact with no lock. --compare times five ways to count, never asserted here.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 @test "14: lost=0 in every one of 5 runs of -q 1000000" {
 	assert_never_loses 5 "$BIN/14-atomic-counter" -q $((1000000 / SLOW))

@@ -5,6 +5,7 @@
 # line is read. One test per lab; the fixtures at the end check the checker.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	shmlab_setup

@@ -4,6 +4,7 @@
 
 # shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
 load helper
+bats_require_minimum_version 1.5.0
 
 counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-shm 05-anonymous-shm)
 

@@ -6,6 +6,7 @@
 # The fixtures at the end check the checker: it must fail when it should.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	shmlab_setup

@@ -5,6 +5,7 @@
 # shellcheck disable=SC2016 # the fake copiers' code is meant for their shell, not ours
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	shmlab_setup

@@ -76,19 +76,13 @@ static void stop_running(void)
  * Signals wait until `running` names the child, so that none can miss it. */
 pid_t spawn(char *const argv[], int logfd)
 {
-	sigset_t stop, old;
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, &old);
+	hold_signals(true);
 	fflush(stdout); /* or a child that exit()s writes our buffered lines too */
 	pid_t pid = fork();
 	if (pid == -1)
 		err_sys("fork");
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		hold_signals(false);
 		if (argv == NULL)
 			return 0;
 		if (dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
@@ -98,7 +92,7 @@ pid_t spawn(char *const argv[], int logfd)
 		_exit(127);
 	}
 	running = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	hold_signals(false);
 	return pid;
 }
 
