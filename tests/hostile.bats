@@ -98,7 +98,7 @@ teardown() {
 
 @test "hostile: 09-10, the copiers" {
 	local lab
-	for lab in 09-shm-copy 10-shm-ring-copy; do
+	for lab in 09-shm-copy 10-shm-ring-copy 11-robust-copy; do
 		expect 2 "$lab"
 		expect 2 "$lab" copy "$dir/in"
 		expect 2 "$lab" copy -b 0 "$dir/in" "$dir/out"
@@ -117,18 +117,21 @@ teardown() {
 	done
 	expect 2 10-shm-ring-copy copy -s 0 "$dir/in" "$dir/out"
 	expect 2 10-shm-ring-copy copy -s 99999999 "$dir/in" "$dir/out"
+	expect 2 11-robust-copy copy -s 0 "$dir/in" "$dir/out"
 	expect 2 09-shm-copy copy -s 4 "$dir/in" "$dir/out"
 	echo "# $cases cases" >&3
 }
 
-@test "hostile: 11-13, the benchmark, the robust lock, the atomic counter" {
-	expect 2 12-copy-bench -b 0
-	expect 2 12-copy-bench -n -1
-	expect 2 12-copy-bench -r abc
-	expect 2 12-copy-bench -m bogus
-	expect 2 12-copy-bench --with
+@test "hostile: 12-14, the benchmark, the robust lock, the atomic counter" {
+	expect 2 12-copy-bench -b 0 "$dir/in"
+	expect 2 12-copy-bench -s -1 "$dir/in"
+	expect 2 12-copy-bench -r abc "$dir/in"
+	expect 2 12-copy-bench "$dir/in" bogus
+	expect 2 12-copy-bench "$dir/in" rw=
+	expect 2 12-copy-bench
 	expect 1 12-copy-bench -r 1 "$dir/missing"
-	expect 1 12-copy-bench -r 1 -d "$dir/no/such/dir" -n 1
+	expect 1 12-copy-bench -r 1 -d "$dir/no/such/dir" "$dir/in" rw
+	expect 1 12-copy-bench rw "$dir/in" "$dir/in"
 	expect 2 13-robust-lock -t 0
 	expect 2 13-robust-lock -t abc
 	expect 2 13-robust-lock sem mutex extra
