@@ -100,8 +100,13 @@ void catch_signals(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigfillset(&sa.sa_mask); /* one cleanup at a time */
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old;
+		sigaction(sigs[i], NULL, &old);
+		if (sigs[i] == SIGPIPE && old.sa_handler == SIG_IGN)
+			continue; /* a writer that chose EPIPE (open_output) keeps it */
 		sigaction(sigs[i], &sa, NULL);
+	}
 	signal(SIGXFSZ, SIG_IGN);
 }
 

@@ -1,4 +1,4 @@
-/* counter.c - what the counter labs (01-05, 13) share: their options, the
+/* counter.c - what the counter labs (01-05, 14) share: their options, the
  * per-step line, an optional trace of every load, and the result line.
  *
  * The trace (-v) lives in its own anonymous shared mapping made before fork(),

@@ -9,7 +9,8 @@
  * Exit codes everywhere: 0 success, 1 runtime failure, 2 usage error.
  * Named objects: ipc_name() builds every POSIX name; create with O_CREAT|O_EXCL
  * and FILE_MODE (0600).  Cleanup: register what must go with at_exit_*(); it
- * is removed on exit(), on err_*() and on SIGINT/SIGTERM/SIGHUP.
+ * is removed on exit(), on err_*() and on SIGINT/SIGTERM/SIGHUP/SIGPIPE, and
+ * on the fatal SIGBUS/SIGSEGV/SIGABRT (cleanup.c).
  */
 #ifndef SHMLAB_UNPIPC_H
 #define SHMLAB_UNPIPC_H
@@ -93,7 +94,7 @@ void at_exit_unlink(const char *path);  /* remove a file */
 void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
 
-/* ---- processes (wrap.c) ---- */
+/* ---- processes (Fork, gate_wait, ms_since: wrap.c; wait_child: cleanup.c) ---- */
 pid_t Fork(void); /* the child is registered with at_exit_kill at once */
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
@@ -111,8 +112,8 @@ int open_backing_file(const char *path, size_t size); /* -f PATH or a temp file,
 
 /* ---- POSIX shared memory and semaphores (wrap.c) ---- */
 void Posix_fallocate(int fd, off_t offset, off_t len);
-int Shm_open(const char *name, int oflag, mode_t mode); /* without O_EXCL: owner checked */
-void check_owner(const char *name, uid_t uid, mode_t mode); /* ours and 0600, or exit 1 */
+int Shm_open(const char *name, int oflag, mode_t mode); /* EEXIST: says whose it is */
+void check_owner(const char *name, uid_t uid, mode_t mode); /* ours, no group/other bits; else exit 1 */
 void check_shm_name(const char *name); /* after EEXIST/EACCES: someone else's? exit 1 */
 void Shm_unlink(const char *name);
 sem_t *Sem_open(const char *name, int oflag, mode_t mode, unsigned int value);

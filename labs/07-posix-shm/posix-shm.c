@@ -78,7 +78,6 @@ static int create_object(const char *name, char *full, long size)
 {
 	int fd = open_object(name, full, O_RDWR | O_CREAT | O_EXCL);
 	at_exit_shm_unlink(full);
-	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: fail with EFBIG, not die uncleaned */
 	Ftruncate(fd, (off_t)size);
 	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
 	if (e != 0) /* not Posix_fallocate: the message names the object */
