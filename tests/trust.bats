@@ -226,7 +226,6 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 }
 
 @test "trust: make clean-ipc leaves a running 03's semaphore alone, and says so" {
-	skip_under_valgrind "03 runs too slowly there to be caught mid-run"
 	start lab "$BIN/03-named-semaphore" -q -y 100000000
 	wait_for_ipc 03-mutex >/dev/null
 	run -0 "$BATS_TEST_DIRNAME/../labs/tools/clean-ipc.sh"
