@@ -501,6 +501,11 @@ report() {
 	assert_usage_error "unknown option '-x'"
 	run -2 report -m rw,cat
 	assert_usage_error "unknown method 'cat' (rw, pipe, shm1, ring, robust)"
+	run -2 report -m ,
+	assert_usage_error "-m wants one method or more, e.g. -m rw,pipe"
+	run -2 report -m rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw
+	assert_output --partial "more than 16 METHODs" # none dropped without a word
+	refute_output --partial "| method |"
 	run -2 report --with shm1
 	assert_usage_error "--with wants METHOD=PROGRAM, not 'shm1'"
 	run -2 report --sweep --latency

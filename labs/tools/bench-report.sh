@@ -60,6 +60,7 @@ while [ $# -gt 0 ]; do
 		-n) mib=$(count "$2" MIB 1 1048576) || exit 2 ;;
 		-d) dir=$2 ;;
 		-m) methods=${2//,/ } picked=1
+			[ -n "${methods// /}" ] || die_usage "-m wants one method or more, e.g. -m rw,pipe"
 			for m in $methods; do method_ok "$m"; done ;;
 		--with) [[ $2 =~ ^([a-z0-9]+)=(.+)$ ]] || die_usage "--with wants METHOD=PROGRAM, not '$2'"
 			method_ok "${BASH_REMATCH[1]}"
