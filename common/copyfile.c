@@ -169,10 +169,12 @@ void progress(const struct copy_file *in, long long bytes)
 
 /* The copy subcommand: fork a server and a client on a private name and wait
  * for both. OUTPUT is made here first, so it is this process that removes the
- * temp file if the client dies. Whichever child ends first is reaped at once
- * (a peer that checks on the other with kill(pid, 0) would take a zombie for
- * alive); if it failed, the other is stopped with SIGTERM (its handler cleans
- * up) and waited for, so that nothing of the copy is left when we return. */
+ * temp file if the client dies. We wait for whichever child ends first: if it
+ * failed, the other is stopped with SIGTERM (its handler cleans up) and seen
+ * to end before either is reaped, so that nothing of the copy is left when
+ * we return. A peer that watches the other with kill(pid, 0) (lab 11) would
+ * take an unreaped zombie for alive; this is why we never sit in waitpid on
+ * one child while the other may end: the first to end is looked at at once. */
 void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts *),
 	       void (*client)(const struct copy_opts *, struct copy_file *))
 {

@@ -53,6 +53,7 @@ teardown() {
 	run -1 "$BIN/09-shm-copy" client -n mixed -t 1 out
 	assert_output "09-shm-copy client: the server did not make the object ready within 1 s"
 	assert_file_not_exists out
+	assert_file_exists "/dev/shm/$SHMLAB_IPC_PREFIX.mixed" # not its own: left to its server
 	stop_bg "$spid"
 }
 

@@ -82,7 +82,8 @@ static void server(const struct copy_opts *o)
 	Sem_init(&sh->empty, 1, 1); /* the buffer starts empty: the server goes first */
 	Sem_init(&sh->full, 1, 0);
 	Sem_init(&sh->done, 1, 0);
-	sh->ready = READY;          /* last: now the client may look */
+	sh->ready = READY;          /* last (an atomic store: all written before it is seen
+				     * by a client that loads READY): now the client may look */
 
 	for (;;) {
 		wait_for(&sh->empty, o, "client");        /* the buffer is ours */
@@ -122,7 +123,6 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	at_exit_shm_unlink(o->name); /* if we fail, the name goes with us */
 	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
 		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
@@ -135,6 +135,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	if (chunk < 1 || DATA + (size_t)chunk > size)
 		err_quit("corrupt shared header (chunk %lu in %zu bytes)",
 			 (unsigned long)chunk, size);
+	at_exit_shm_unlink(o->name); /* one of ours, ready: if we fail, the name goes with us */
 	char *data = (char *)sh + DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);

@@ -53,6 +53,7 @@ struct end {
 	int me, fd;             /* SERVER or CLIENT; the object, until we have met */
 	pid_t peer;             /* the other side, once known */
 	bool meeting;           /* still waiting for the peer to come: -t applies */
+	int grace;              /* ticks seen with state DONE: a posted done comes within one */
 	struct timespec start;  /* when we began, for -t */
 	const struct copy_opts *o;
 };
@@ -99,8 +100,8 @@ static void check_peer(struct end *e)
 		err_quit("the %s stopped", role_name[peer]);
 	if (state < WAITING || state > ABORTED)
 		corrupt("state", state);
-	if (state == DONE)
-		return; /* the client finished, and posts done next: it may have exited already */
+	if (state == DONE && e->grace++ == 0)
+		return; /* the client finished and posts done next, then exits: one more tick */
 	if (e->peer == 0) { /* not met yet: has it claimed its role? */
 		pid_t pid = e->sh->pid[peer];
 		if (pid < 0)
