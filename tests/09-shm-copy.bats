@@ -75,7 +75,8 @@ teardown() {
 }
 
 @test "09: a side killed mid-copy: the other gives up after -t seconds, exit 1, nothing left" {
-	copier_silent_peer
+	copier_one_side_stops "KILL INT TERM" "no word from the VICTIM for 1 s" - -t 1 # - : a client killed
+	# by SIGKILL would leave its temp file beside OUTPUT
 }
 
 @test "09: a second server on a name in use: File exists, exit 1, the first copy goes on" {

@@ -184,31 +184,7 @@ teardown() {
 }
 
 @test "11: SIGINT or SIGTERM to either side: both stop, exit non-zero, nothing left" {
-	for sig in INT TERM; do
-		for victim in server client; do
-			meet sig out
-			mark_time
-			if [ "$victim" = server ]; then
-				kill -s "$sig" "$spid"
-				finish server "$spid"
-				other=client opid=$cpid
-			else
-				kill -s "$sig" "$cpid"
-				finish client "$cpid"
-				exec 8>&- # the server sleeps in read() until data or end of file comes
-				other=server opid=$spid
-			fi
-			[ "$status" -gt 128 ] || fail "$victim: exit $status after SIG$sig"
-			finish "$other" "$opid" 10
-			assert_equal "$status" 1
-			assert_output "$LAB $other: the $victim stopped"
-			[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
-			assert_file_not_exists out
-			exec 8>&-
-			rm fifo
-			assert_nothing_left
-		done
-	done
+	copier_one_side_stops "INT TERM" "the VICTIM stopped" out
 }
 
 @test "11: copy: SIGINT or SIGTERM stops the parent and both children" {

@@ -379,13 +379,16 @@ copier_copy_child_killed() {
 	done
 }
 
-# 09 and 10: a side killed mid-copy (SIGKILL, SIGINT or SIGTERM): the other
-# gives up after -t seconds of silence, exit 1, and nothing is left
-copier_silent_peer() {
-	local sig victim other opid
-	for sig in KILL INT TERM; do
+# one_side_stops "SIGNALS" "SAYS" OUTPUT [OPTION...]: for each signal and each
+# side, a copy meets (OPTIONs to both sides), that side gets the signal and
+# dies of it, and the other exits 1 within 5 s saying SAYS, where VICTIM
+# stands for the side that died; nothing is left.
+copier_one_side_stops() {
+	local sigs=$1 says=$2 to=$3 sig victim other opid # not "output": finish sets that
+	shift 3
+	for sig in $sigs; do
 		for victim in server client; do
-			meet quiet - -t 1 # OUTPUT stdout: a client killed by SIGKILL leaves no temp file
+			meet stop "$to" "$@"
 			mark_time
 			if [ "$victim" = server ]; then
 				kill -s "$sig" "$spid"
@@ -400,8 +403,9 @@ copier_silent_peer() {
 			assert_equal "$status" $((128 + $(kill -l "$sig")))
 			finish "$other" "$opid" 10
 			assert_equal "$status" 1
-			assert_output "$LAB $other: no word from the $victim for 1 s"
+			assert_output "$LAB $other: ${says//VICTIM/$victim}"
 			[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
+			assert_file_not_exists out
 			exec 8>&-
 			rm fifo
 			assert_nothing_left
