@@ -185,11 +185,13 @@ void check_shm_name(const char *name)
 int Shm_open(const char *name, int oflag, mode_t mode)
 {
 	int fd = shm_open(name, oflag, mode);
-	if (fd == -1) {
-		if (errno == EEXIST || errno == EACCES)
-			check_shm_name(name);
+	if (fd == -1 && (errno == EEXIST || errno == EACCES))
+		check_shm_name(name);
+	if (fd == -1 && errno == EEXIST)
+		err_quit("shm_open %s: File exists: another run has it, or one was killed before it "
+			 "could remove it (make clean-ipc removes it)", name);
+	if (fd == -1)
 		err_sys("shm_open %s", name);
-	}
 	return fd;
 }
 
