@@ -558,3 +558,18 @@ report() {
 	assert_line "labs/tools/bench-report.sh --bin bin --sweep -n 64 -r 3 >>build/bench/bench.md"
 	assert_line "labs/tools/bench-report.sh --bin bin --latency --svg build/bench/bench-latency.svg >>build/bench/bench.md"
 }
+
+# ---- the tour ----
+
+@test "demo: the tour runs every lab to the end, exit 0, and leaves nothing" {
+	local lab
+	skip_under_valgrind "the tour counts to a million per lab: many minutes there"
+	run -0 env SHMLAB_BIN="$BIN" tests/demo.sh
+	for lab in labs/[0-9][0-9]-*/; do
+		lab=$(basename "$lab")
+		assert_output --partial "== ${lab%%-*} ${lab#*-}"
+	done
+	assert_output --partial "11-robust-copy client: the server (pid"
+	assert_output --partial "verified"
+	refute_output --partial "usage:"
+}
