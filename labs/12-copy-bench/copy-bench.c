@@ -316,8 +316,11 @@ int main(int argc, char **argv)
 		case 'r': runs = parse_count(optarg, "RUNS", 1, RUNS_MAX); break;
 		case 'd': dir = optarg; break;
 		case 'l': latency = true; break;
-		case ':': usage_error("option %s needs a value", argv[optind - 1]);
-		default: usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':': usage_error("option -%c needs a value", optopt); /* musl and glibc alike */
+		default:
+			if (optopt != 0)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]); /* a long one */
 		}
 	}
 	if (latency && optind < argc)
