@@ -5,10 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SHMLAB_BIN:-bin}
 
+# Headings in bold on a terminal only, and not when NO_COLOR is set (no-color.org).
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	bold=$'\033[1m' plain=$'\033[0m'
+fi
+
 step() {
 	local title=$1
 	shift
-	printf '\n\033[1m== %s\033[0m\n$ %s\n' "$title" "$*"
+	printf '\n%s== %s%s\n$ %s\n' "$bold" "$title" "$plain" "$*"
 	"$@"
 }
 
