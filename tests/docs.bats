@@ -50,6 +50,28 @@ check_guides() {
 	check_guides "${others[@]}"
 }
 
+# The "used by" column of docs/common.md's tables: the labs named before any ";"
+# are exactly those whose sources call the function (or use the constant).
+@test "docs/common.md: every \"used by\" column names the labs that use it" {
+	local row name col doc re got bad=()
+	while IFS= read -r row; do
+		name=$(sed -E 's/^\| `([A-Za-z_]+).*/\1/' <<<"$row")
+		col=$(sed -E 's/ \|[[:space:]]*$//; s/.* \| //' <<<"$row")
+		doc=$(sed -E 's/;.*//; s/^common\/:.*//; s/ \([^)]*\)//g' <<<"$col")
+		if [[ $row =~ ^\|\ \`[A-Za-z_]+\( ]]; then re="\\b${name}[[:space:]]*\\("; else re="\\b$name\\b"; fi
+		got=$(grep -lE -- "$re" labs/[0-9][0-9]-*/*.[ch] | sed -E 's|^labs/([0-9]+)-.*|\1|' | sort -u |
+			awk '{ a[n++] = $1 } END {
+				for (i = 0; i < n; i = j + 1) {
+					for (j = i; j + 1 < n && a[j + 1] == a[j] + 1; j++) ;
+					s = j == i ? a[i] : j == i + 1 ? a[i] ", " a[j] : a[i] "-" a[j]
+					out = out (out == "" ? "" : ", ") s
+				}
+				print out }')
+		[ "$got" = "$doc" ] || bad+=("$name: the guide says '$doc', the sources say '$got'")
+	done < <(grep -E '^\| `[A-Za-z_]+' docs/common.md)
+	[ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+}
+
 # ---- the checker itself ----
 
 @test "doctest: matching output passes, block by block" {
