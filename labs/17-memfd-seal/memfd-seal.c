@@ -54,6 +54,7 @@ static char memfd_name[IPC_NAME_MAX];  /* PREFIX.NAME: what /proc/PID/fd shows *
 static char sock_dir[PATH_MAX];        /* BASE/PREFIX.NAME, 0700 */
 static struct sockaddr_un addr;        /* BASE/PREFIX.NAME/socket */
 static volatile sig_atomic_t have_dir; /* the server holds the directory's lock */
+static FILE *report;                   /* stdout, unless stdout is get's OUTPUT */
 
 /* The socket's path: under $XDG_RUNTIME_DIR (a per-user 0700 directory on
  * systemd machines), else $TMPDIR, else /tmp, in a directory of its own named
@@ -299,7 +300,7 @@ static int connect_server(const char *who, long timeout)
 	if (cr.uid != geteuid())
 		err_quit("refused: the server (pid %ld) is uid %ld, not us (uid %ld): nothing taken "
 			 "from it", (long)cr.pid, (long)cr.uid, (long)geteuid());
-	printf("%s: the server is pid %ld, uid %ld: ours\n", who, (long)cr.pid, (long)cr.uid);
+	fprintf(report, "%s: the server is pid %ld, uid %ld: ours\n", who, (long)cr.pid, (long)cr.uid);
 	return s;
 }
 
@@ -360,7 +361,7 @@ static int receive(const char *who, long timeout, int *seals, off_t *size)
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, target, sizeof target - 1);
 	target[n < 0 ? 0 : n] = '\0';
-	printf("%s: received descriptor %d: %s, %jd bytes\n", who, fd, target, (intmax_t)*size);
+	fprintf(report, "%s: received descriptor %d: %s, %jd bytes\n", who, fd, target, (intmax_t)*size);
 	return fd;
 }
 
@@ -369,11 +370,13 @@ static void get(const char *output, long timeout)
 	struct copy_file out;
 	int seals;
 	off_t size;
+	if (strcmp(output, "-") == 0)
+		report = stderr; /* the data goes to stdout */
 	int fd = receive("get", timeout, &seals, &size);
 	if ((seals & NEEDED) != NEEDED)
 		err_quit("refused: F_GET_SEALS says %s: without shrink, grow and write its size or "
 			 "contents could change while we read it", seal_names(seals));
-	printf("get: F_GET_SEALS: %s: its size and contents are fixed\n", seal_names(seals));
+	fprintf(report, "get: F_GET_SEALS: %s: its size and contents are fixed\n", seal_names(seals));
 	if (size > SIZE_LIMIT) /* sealed, so this size is the size: checked once, holds */
 		err_quit("refused: %jd bytes is more than the 1 GiB this lab takes", (intmax_t)size);
 	open_output(&out, output);
@@ -389,7 +392,7 @@ static void get(const char *output, long timeout)
 	}
 	Close(fd); /* with the last descriptor and mapping, the memory is gone */
 	commit_output(&out, 0666);
-	printf("get: wrote %jd bytes to %s\n", (intmax_t)size, output);
+	fprintf(report, "get: wrote %jd bytes to %s\n", (intmax_t)size, output);
 }
 
 /* One attempt at changing the object: refused with EPERM means a seal held. */
@@ -457,6 +460,7 @@ int main(int argc, char **argv)
 			" where [-n NAME]");
 	int cmd = subcommand(argc, argv, cmds, option, arg);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, even when stopped by a signal */
+	report = stdout;
 	socket_path(name);
 
 	switch (cmd) {
