@@ -14,21 +14,28 @@
  * they end: even kill -9 leaves no memory behind, only the socket's path,
  * which the next server finds stale and replaces.
  *
+ * Messages go to stdout, but get's to stderr when its OUTPUT is stdout ("-").
+ *
  * Calls: memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING), ftruncate, mmap, munmap,
  *        fcntl (F_ADD_SEALS, F_GET_SEALS), fstat, mkdir, flock, socket, bind,
  *        listen, poll, accept, connect, getsockopt (SO_PEERCRED), setsockopt,
  *        sendmsg (SCM_RIGHTS), recvmsg, readlink, unlink, rmdir.
  *
- *   terminal 1: $ bin/17-memfd-seal serve -c 2 notes.txt
- *   serve: memfd shmlab-1000.memfd: 20 bytes from notes.txt, sealed: shrink grow write seal
- *   serve: waiting at /run/user/1000/shmlab-1000.memfd/socket for 2 receivers (60 s each)
- *   serve: sent the descriptor to pid 4242 (uid 1000)
- *   terminal 2: $ bin/17-memfd-seal get copy.txt
- *   get: the server is pid 4241, uid 1000: ours
- *   get: received descriptor 3: /memfd:shmlab-1000.memfd (deleted), 20 bytes
+ * A run as root, without XDG_RUNTIME_DIR (terminal 1, then terminal 2):
+ *   $ bin/17-memfd-seal serve -c 2 notes.txt
+ *   serve: memfd shmlab-0.memfd: 20 bytes from notes.txt, sealed: shrink grow write seal
+ *   serve: waiting at /tmp/shmlab-0.memfd/socket for 2 receivers (60 s each)
+ *   serve: sent the descriptor to pid 30653 (uid 0)
+ *
+ *   $ bin/17-memfd-seal get copy.txt
+ *   get: the server is pid 30651, uid 0: ours
+ *   get: received descriptor 4: /memfd:shmlab-0.memfd (deleted), 20 bytes
  *   get: F_GET_SEALS: shrink grow write seal: its size and contents are fixed
  *   get: wrote 20 bytes to copy.txt
- *   terminal 2: $ bin/17-memfd-seal attack   (prints what the kernel refused)
+ *   $ bin/17-memfd-seal attack
+ *   ...
+ *   attack: ftruncate to 0 bytes, under its readers' feet: refused: the object is sealed (EPERM)
+ *   result: 4 of 4 attacks refused
  */
 #define _GNU_SOURCE /* memfd_create, the seals, SO_PEERCRED, flock: this lab is about Linux */
 #include "unpipc.h"
@@ -101,6 +108,15 @@ static const char *seal_names(int seals)
 	return buf[0] ? buf : "none";
 }
 
+/* The seal called by the first len characters of w; 0 if none is. */
+static int seal_bit(const char *w, size_t len)
+{
+	for (size_t i = 0; i < NSEALS; i++)
+		if (strlen(seal_list[i].name) == len && strncmp(w, seal_list[i].name, len) == 0)
+			return (int)seal_list[i].bit;
+	return 0;
+}
+
 /* -s SEALS: "none", or a comma list of the names in seal_list. */
 static int parse_seals(const char *s)
 {
@@ -108,14 +124,12 @@ static int parse_seals(const char *s)
 	if (strcmp(s, "none") == 0)
 		return 0;
 	for (const char *w = s;; w++) {
-		size_t len = strcspn(w, ","), i;
-		for (i = 0; i < NSEALS; i++)
-			if (strlen(seal_list[i].name) == len && strncmp(w, seal_list[i].name, len) == 0)
-				break;
-		if (i == NSEALS)
+		size_t len = strcspn(w, ",");
+		int bit = seal_bit(w, len);
+		if (bit == 0)
 			usage_error("SEALS '%s': '%.*s' is not a seal (want none, or some of "
 				    "shrink,grow,write,future-write,seal)", s, (int)len, w);
-		seals |= (int)seal_list[i].bit;
+		seals |= bit;
 		w += len;
 		if (*w == '\0')
 			return seals;
@@ -165,8 +179,8 @@ static int make_sealed(const char *path, int seals, off_t *size)
 	}
 	Close(in.fd);
 	if (fcntl(fd, F_ADD_SEALS, seals) == -1)
-		err_sys("fcntl F_ADD_SEALS %s (sealing needs Linux 3.17, future-write 5.1)",
-			seal_names(seals));
+		err_sys("fcntl F_ADD_SEALS %s%s", seal_names(seals), errno != EINVAL ? "" :
+			" (sealing needs Linux 3.17, future-write 5.1)");
 	*size = in.size;
 	return fd;
 }
