@@ -231,6 +231,28 @@ need_other() {
 	cmp in out
 }
 
+@test "17: a server killed before it sent the descriptor: the receiver says so, exit 1" {
+	local gpid i
+	echo data >in
+	serve in
+	kill -STOP "$spid" # its socket still takes connections, into the backlog
+	start get "$PROG" get -t 30 got
+	gpid=$pid
+	for ((i = 0; i < 100; i++)); do # connected, waiting in recvmsg
+		[[ $(cat "/proc/$gpid/wchan" 2>/dev/null) != unix_stream* ]] || break
+		sleep 0.1
+	done
+	[[ $(cat "/proc/$gpid/wchan") == unix_stream* ]] || fail "get never waited on the socket"
+	kill -9 "$spid"
+	wait "$spid" || true
+	spid=""
+	finish get "$gpid" 10
+	assert_equal "$status" 1
+	assert_output "17-memfd-seal: the server went away before it sent a descriptor (was it killed?)"
+	assert_file_not_exists got
+	rm -r "$DIR" # what kill -9 left: the test before this one shows the next server clearing it
+}
+
 @test "17: a second server at the same name is refused while the first serves" {
 	echo data >in
 	serve in

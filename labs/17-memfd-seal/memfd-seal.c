@@ -337,6 +337,8 @@ static int recv_fd(int s, long timeout)
 	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		err_quit("the server sent nothing within %ld s", timeout);
+	if (n == -1 && errno == ECONNRESET) /* it died with our connection not yet accepted */
+		err_quit("the server went away before it sent a descriptor (was it killed?)");
 	if (n == -1)
 		err_sys("recvmsg");
 	if (n == 0)
