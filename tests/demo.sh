@@ -87,5 +87,14 @@ step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
 	"$BIN/14-atomic-counter" -q 1000000
 step "14 atomic-counter: five ways to count, timed" \
 	"$BIN/14-atomic-counter" --compare 100000
+printf 'hello, sealed world\n' >"$copy_dir/notes.txt"
+"$BIN/17-memfd-seal" serve -n tour -c 2 "$copy_dir/notes.txt" >"$copy_dir/serve17.log" &
+server=$!
+step "17 memfd-seal: memory with no name, sealed, received over a Unix socket and checked" \
+	"$BIN/17-memfd-seal" get -n tour "$copy_dir/copy.txt"
+step "17 memfd-seal: the holder tries to write, grow and truncate it: the seals refuse" \
+	"$BIN/17-memfd-seal" attack -n tour
+wait "$server"
+step "17 memfd-seal: what the server said" cat "$copy_dir/serve17.log"
 step "race statistics: 02 over 10 runs" \
 	labs/tools/race-stats.sh -b "$BIN" -n 10 02 -q 1000000
