@@ -15,7 +15,7 @@
  * flag; so both processes can be inside at once, and updates are lost. With
  * --fence, lost=0.
  *
- * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), fork, atomic_thread_fence,
+ * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), fork, sched_setaffinity, atomic_thread_fence,
  *        atomic_store_explicit, atomic_load_explicit, sched_yield, waitid.
  * Knobs: --fence adds the fence; -y yields inside the critical section;
  *        TRIALS for --litmus (default 100000).
@@ -27,7 +27,7 @@
  *   $ bin/15-memory-order -q --fence 1000000
  *   result: counter=2000000 expected=2000000 lost=0
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS is Linux and BSD, not POSIX.1-2008 */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET: Linux; and MAP_ANONYMOUS */
 #include "unpipc.h"
 
 #include <sched.h>
@@ -73,6 +73,29 @@ static void spin_wait(int me, unsigned long *spins, const char *waiting_for)
 		wait_child(peer); /* says how it died, and exits 1 */
 	if (me == CHILD && getppid() != peer)
 		err_quit("the parent died while we waited for %s", waiting_for);
+}
+
+/* Reordering shows only between two CPUs, each with its store buffer: put the
+ * parent on the first CPU we may use and the child on the second, so that the
+ * scheduler of a busy machine cannot put both on one. With one CPU, stay. */
+static void pin(int me)
+{
+	cpu_set_t allowed, one;
+	int seen = 0;
+
+	if (sched_getaffinity(0, sizeof allowed, &allowed) == -1)
+		err_sys("sched_getaffinity");
+	if (CPU_COUNT(&allowed) < 2)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || seen++ != me)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof one, &one) == -1)
+			err_sys("sched_setaffinity CPU %d", cpu);
+		return;
+	}
 }
 
 /* ---- the store-buffer litmus test ---- */
@@ -214,6 +237,7 @@ int main(int argc, char **argv)
 	peer = getpid();
 	pid_t pid = Fork();
 	if (pid == 0) {
+		pin(CHILD);
 		if (litmus_mode)
 			litmus(CHILD, trials, saw + trials);
 		else
@@ -221,6 +245,7 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 	peer = pid;
+	pin(PARENT);
 	if (litmus_mode)
 		litmus(PARENT, trials, saw);
 	else
