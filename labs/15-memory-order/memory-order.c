@@ -57,22 +57,29 @@ static struct shared *sh;
 static bool fence;    /* --fence */
 static pid_t peer;    /* the parent's child, or the child's parent */
 
-/* Called in every spin: now and then yield, so that on a busy machine (or one
- * CPU) the process we wait for can run; and look whether it is still there. */
-static void spin_wait(int me, unsigned long *spins, const char *waiting_for)
+/* Is the other process still there? A child that died or failed: wait_child
+ * says how, and exits 1 (one that finished its share is fine). A dead parent:
+ * say so and exit 1. `doing` is what we were doing. */
+static void check_peer(int me, const char *doing)
 {
 	siginfo_t si = {0};
 
+	if (me == PARENT && waitid(P_PID, (id_t)peer, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid != 0 && !(si.si_code == CLD_EXITED && si.si_status == 0))
+		wait_child(peer);
+	if (me == CHILD && getppid() != peer)
+		err_quit("the parent died while we %s", doing);
+}
+
+/* Called in every spin: now and then yield, so that on a busy machine (or one
+ * CPU) the process we wait for can run; and look whether it is still there. */
+static void spin_wait(int me, unsigned long *spins, const char *doing)
+{
 	if (++*spins % 1024 != 0)
 		return;
 	sched_yield();
-	if (*spins % (64 * 1024) != 0)
-		return;
-	if (me == PARENT && waitid(P_PID, (id_t)peer, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid != 0)
-		wait_child(peer); /* says how it died, and exits 1 */
-	if (me == CHILD && getppid() != peer)
-		err_quit("the parent died while we waited for %s", waiting_for);
+	if (*spins % (64 * 1024) == 0)
+		check_peer(me, doing);
 }
 
 /* Reordering shows only between two CPUs, each with its store buffer: put the
@@ -111,7 +118,7 @@ static void trial_gate(int me, long t)
 	unsigned long spins = 0;
 	atomic_store_explicit(&sh->arrived[me], t, memory_order_seq_cst);
 	while (atomic_load_explicit(&sh->arrived[1 - me], memory_order_acquire) < t)
-		spin_wait(me, &spins, "the next trial");
+		spin_wait(me, &spins, "waited for the next trial");
 }
 
 /* My flag is "up" in trial t when it holds t: no reset between trials, so no
@@ -141,7 +148,7 @@ static void lock(int me)
 	if (fence)
 		atomic_thread_fence(memory_order_seq_cst); /* both stores seen before the loads below */
 	while (sh->flag[other].v && sh->turn == other)
-		spin_wait(me, &spins, "the lock");
+		spin_wait(me, &spins, "waited for the lock");
 	/* Free on x86; on ARM the counter's load must not run before the loop's. */
 	atomic_thread_fence(memory_order_acquire);
 }
@@ -157,6 +164,8 @@ static void count(int me, const struct counter_opts *o)
 {
 	gate_wait(sh->gate, me);
 	for (long i = 0; i < o->nloop; i++) {
+		if (i % 4096 == 0) /* a peer that died away from the lock leaves it free */
+			check_peer(me, "counted");
 		lock(me);
 		long v = sh->counter;   /* load */
 		counter_step(o, me, v); /* print "who: v", yield */
