@@ -81,5 +81,11 @@ step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
 	"$BIN/14-atomic-counter" -q 1000000
 step "14 atomic-counter: five ways to count, timed" \
 	"$BIN/14-atomic-counter" --compare 100000
+step "15 memory-order: each stores its flag, then loads the other's; both can see 0" \
+	"$BIN/15-memory-order" --litmus
+step "15 memory-order: Peterson's lock from plain loads and stores loses updates" \
+	"$BIN/15-memory-order" -q 100000
+step "15 memory-order: a seq_cst fence between store and load mends it" \
+	"$BIN/15-memory-order" -q --fence 100000
 step "race statistics: 02 over 10 runs" \
 	labs/tools/race-stats.sh -b "$BIN" -n 10 02 -q 1000000
