@@ -59,8 +59,9 @@ need_two_cpus() {
 		sum=$((sum + BASH_REMATCH[1]))
 	done
 	assert_equal "$sum" 1000
-	assert_regex "${lines[4]}" '^  parent saw 0, child saw 0: +[0-9]+  <- impossible in program order$'
-	n=$(sed 's/.*: *\([0-9]*\) .*/\1/' <<<"${lines[4]}")
+	[[ ${lines[4]} =~ ^\ \ parent\ saw\ 0,\ child\ saw\ 0:\ +([0-9]+)\ \ \<-\ impossible\ in\ program\ order$ ]] ||
+		fail "bad line: ${lines[4]}"
+	n=${BASH_REMATCH[1]}
 	assert_equal "${lines[5]}" "both saw 0 in $n of 1000 trials"
 	run -0 "$BIN/15-memory-order" --fence --litmus 10
 	assert_line --index 0 --partial "store buffer test, with the fence:"

@@ -16,7 +16,8 @@
  * --fence, lost=0.
  *
  * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), fork, sched_setaffinity, atomic_thread_fence,
- *        atomic_store_explicit, atomic_load_explicit, sched_yield, waitid.
+ *        atomic_is_lock_free, atomic_store_explicit, atomic_load_explicit,
+ *        sched_yield, waitid.
  * Knobs: --fence adds the fence; -y yields inside the critical section;
  *        TRIALS for --litmus (default 100000). Parent and child are pinned to
  *        two CPUs if they may use two (taskset -c 0: one, and nothing shows).
@@ -48,8 +49,8 @@
  * ten times less often. */
 #define OUTSIDE_WORK 300
 
-/* Each field on a cache line of its own, so that one CPU's store to it moves
- * only that line: the flags are what the test is about, not false sharing. */
+/* Each flag on a cache line of its own, away from the other fields, so that a
+ * store to it moves only that line: the flags are the test, not false sharing. */
 struct shared {
 	struct {
 		alignas(64) volatile long v;
@@ -246,6 +247,8 @@ int main(int argc, char **argv)
 		parse_counter_args(argc, argv, "", &o);
 
 	sh = Mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!atomic_is_lock_free(&sh->arrived[0])) /* a hidden lock would not be shared (lab 14) */
+		err_quit("_Atomic long is not lock-free here, so it cannot work between processes");
 	if (litmus_mode)
 		saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
