@@ -87,6 +87,12 @@ step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
 	"$BIN/14-atomic-counter" -q 1000000
 step "14 atomic-counter: five ways to count, timed" \
 	"$BIN/14-atomic-counter" --compare 100000
+step "15 memory-order: each stores its flag, then loads the other's; both can see 0" \
+	"$BIN/15-memory-order" --litmus
+step "15 memory-order: Peterson's lock from plain loads and stores loses updates" \
+	"$BIN/15-memory-order" -q 100000
+step "15 memory-order: a seq_cst fence between store and load mends it" \
+	"$BIN/15-memory-order" -q --fence 100000
 printf 'hello, sealed world\n' >"$copy_dir/notes.txt"
 "$BIN/17-memfd-seal" serve -n tour -c 2 "$copy_dir/notes.txt" >"$copy_dir/serve17.log" &
 server=$!
