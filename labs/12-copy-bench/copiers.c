@@ -180,8 +180,11 @@ static void copy_limit(const struct job *j)
 {
 	pid_t pid = fork_peer();
 	if (pid == 0) { /* the reader: INPUT -> buffer, and drop it */
-		while (read(j->ifd, j->buf, j->chunk) > 0)
+		ssize_t n;
+		while ((n = read(j->ifd, j->buf, j->chunk)) > 0 || (n == -1 && errno == EINTR))
 			continue;
+		if (n == -1)
+			err_sys("read %s", j->in);
 		exit(0);
 	}
 	memset(j->buf, 0, j->chunk);
