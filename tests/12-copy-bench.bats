@@ -28,10 +28,30 @@ HEAD="method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol
 ALL="pipe fifo mq msg unix rw shm1 ring robust lockfree limit mmap splice cfr sendfile"
 COPIERS="rw pipe fifo mq msg unix mmap splice cfr sendfile" # this program's own
 
-# The System V message queues there are (their ids): msg queues have no name,
-# so a leftover is one that was not there before the test.
+# The System V message queues there are (their ids). They have no name, and
+# other programs may make some while a test runs, so a leftover of ours is one
+# that was not there before the test, stays for 3 s, and that no live process
+# has sent to or received from: a copier that sent or received and is gone.
 msg_queues() {
 	awk 'NR > 1 { print $2 }' /proc/sysvipc/msg 2>/dev/null | sort
+}
+
+leaked_queues() {
+	local id lspid lrpid i left
+	for i in $(seq 30); do
+		left=
+		for id in $(msg_queues | comm -13 "$BATS_TEST_TMPDIR/queues-before" -); do
+			read -r lspid lrpid < <(awk -v id="$id" '$2 == id { print $6, $7 }' /proc/sysvipc/msg)
+			[ -n "$lspid" ] || continue # gone meanwhile
+			for pid in "$lspid" "$lrpid"; do
+				[ "$pid" = 0 ] || ! kill -0 "$pid" 2>/dev/null || continue 2 # in use
+			done
+			left="$left $id"
+		done
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	echo "$left"
 }
 
 setup() {
@@ -40,11 +60,11 @@ setup() {
 }
 
 teardown() {
-	local left
-	left=$(msg_queues | comm -13 "$BATS_TEST_TMPDIR/queues-before" -)
+	local left id
+	left=$(leaked_queues)
 	if [ -n "$left" ]; then
 		for id in $left; do ipcrm -q "$id" 2>/dev/null; done # so one leak fails one test
-		fail "message queues left: $left"
+		fail "message queues left:$left"
 		return 1
 	fi
 	shmlab_teardown
@@ -154,7 +174,7 @@ teardown() {
 	in=$(input $((64 * 1048576)))
 	interrupt_midrun INT 0.5 "$BIN/12-copy-bench" -d "$BATS_TEST_TMPDIR" -r 50 "$in" fifo msg
 	interrupt_midrun TERM 0.5 "$BIN/12-copy-bench" -d "$BATS_TEST_TMPDIR" -r 50 "$in" msg fifo
-	assert_equal "$(msg_queues | comm -13 "$BATS_TEST_TMPDIR/queues-before" -)" ""
+	assert_equal "$(leaked_queues)" ""
 	# the receiver fails while the sender waits on a full queue: the sender notices, exit 1
 	for m in mq msg fifo unix; do
 		run -1 "$BIN/12-copy-bench" "$m" -b 4096 "$in" /dev/full
