@@ -4,12 +4,12 @@
  * INPUT is copied every way there is into DIR, and every copy is checked byte
  * for byte. The count is of copies of each byte between user space and the
  * kernel, made by read(), write(), send or receive (--methods says where):
- *   pipe fifo mq msg unix    two processes, through the kernel         4 copies
- *   rw                       one process: read() into a buffer, write() 2
- *   shm1 ring robust lockfree  labs 09, 10, 11, 16: through shared memory 2
- *   limit                    read() and write() at once, nothing passed  2
- *   mmap                     write() straight from a mapping of INPUT    1
- *   splice cfr sendfile      the kernel moves the bytes itself           0
+ *   pipe fifo mq msg unix      two processes, through the kernel       4 copies
+ *   rw                         one process: read() into a buffer, write()  2
+ *   shm1 ring robust lockfree  labs 09, 10, 11, 16: shared memory          2
+ *   limit                      read() and write() at once, nothing passed  2
+ *   mmap                       write() straight from a mapping of INPUT    1
+ *   splice cfr sendfile        only the kernel copies (once, into OUTPUT)  0
  * Each copier is a real program (the ones not from a lab are subcommands of
  * this one), run with fork + execv and reaped with wait4(), whose rusage covers
  * the whole process tree: CPU time, peak RSS, voluntary and involuntary context
@@ -27,10 +27,12 @@
  *   $ head -c 256M /dev/urandom >/dev/shm/in
  *   $ bin/12-copy-bench -d /dev/shm /dev/shm/in rw pipe mq splice
  *   method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result
- *   rw          2  1048576     -   187.12  1434.5   186.9    3200      1        1 verified
- *   pipe        4  1048576     -   315.04   852.1   508.2    3364   4248        9 verified
- *   mq          4     8192     -   763.22   351.7   995.5    2424  45702       13 verified
- *   splice      0  1048576     -   103.64  2590.0   100.8    1968   4100        2 verified
+ *   rw          2  1048576     -   606.65   442.5   129.3    2224      1       44 verified
+ *   pipe        4  1048576     -   532.67   503.9   196.3    2436   5151     3052 verified
+ *   mq          4     8192     -   487.55   550.6   362.6    1552  30033    29534 verified
+ *   splice      0  1048576     -   214.91  1249.1   146.9    1396   4119     4090 verified
+ * (on a busy machine, load average 11 on 2 cores: every process waited for a
+ * CPU, so only the copies and switches mean much: measure it on an idle one)
  */
 #define _DEFAULT_SOURCE /* wait4 is BSD, not POSIX.1-2008 (glibc and musl have it) */
 #include "bench.h"
