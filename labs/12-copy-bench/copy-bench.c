@@ -4,7 +4,7 @@
  * INPUT is copied every way there is into DIR, and every copy is checked byte
  * for byte. The count is of copies of each byte between user space and the
  * kernel, made by read(), write(), send or receive (--methods says where):
- *   pipe fifo mq msg unix      two processes, through the kernel       4 copies
+ *   pipe fifo mq msg unix      two processes, through the kernel           4 copies
  *   rw                         one process: read() into a buffer, write()  2
  *   shm1 ring robust lockfree  labs 09, 10, 11, 16: shared memory          2
  *   limit                      read() and write() at once, nothing passed  2
