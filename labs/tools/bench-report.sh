@@ -263,7 +263,7 @@ END {
 				if (chunk[by[k]] != bchunk && !noted[name[by[k]]]++)
 					printf("%s- %s: chunk %s, the largest message this system allows\n", k0++ ? "" : "\n", name[by[k]], size_text(chunk[by[k]]))
 		} else {
-			leg[0] = "4 copies"; leg[1] = "2 copies"; leg[2] = "1 copy"; leg[3] = "0 copies through user space"
+			leg[0] = "4 copies"; leg[1] = "2 copies"; leg[2] = "1 copy"; leg[3] = "0 copies (the kernel only)"
 			for (k = 1; k <= n; k++) {
 				i = by[k]
 				bl[k] = name[i]; bg[k] = copies[i] == 4 ? 0 : copies[i] == 2 ? 1 : copies[i] == 1 ? 2 : 3; bv[k] = ok[i] ? mbs[i] : 0
