@@ -85,9 +85,9 @@ teardown() {
 	if [ -x "$BIN/16-lockfree-ring" ]; then
 		assert_line --regexp '^lockfree +2 +1048576 +4 +([0-9.]+ +){6}verified$'
 		assert_equal "$stderr" ""
-	else # not there yet: said, not failed
-		assert_line --regexp "^lockfree +2 +1048576 +4 +(- +){6}unavailable: $BIN/16-lockfree-ring not built \(make\)\$"
-		assert_equal "$stderr" "12-copy-bench: lockfree: unavailable: $BIN/16-lockfree-ring not built (make)"
+	else # not there yet: said, not failed (the path is the lab's own: under valgrind, the real one)
+		assert_line --regexp '^lockfree +2 +1048576 +4 +(- +){6}unavailable: /.*/16-lockfree-ring not built \(make\)$'
+		assert_regex "$stderr" '^12-copy-bench: lockfree: unavailable: /.*/16-lockfree-ring not built \(make\)$'
 	fi
 }
 
@@ -128,7 +128,9 @@ teardown() {
 	cp "$BIN/12-copy-bench" "$BATS_TEST_TMPDIR/alone/"
 	run --separate-stderr -0 "$BATS_TEST_TMPDIR/alone/12-copy-bench" -d "$BATS_TEST_TMPDIR" -r 1 "$in" rw lockfree
 	assert_line --regexp '^rw .* verified$'
-	assert_line --regexp "^lockfree +2 +1048576 +4 +(- +){6}unavailable: $BATS_TEST_TMPDIR/alone/16-lockfree-ring not built \(make\)\$"
+	if [ -z "${SHMLAB_VALGRIND:-}" ]; then # there the copy is a script that runs the real one
+		assert_line --regexp "^lockfree +2 +1048576 +4 +(- +){6}unavailable: $BATS_TEST_TMPDIR/alone/16-lockfree-ring not built \(make\)\$"
+	fi
 	# but a copier named on the command line that is not there is a failure
 	run -1 bench "$in" "lockfree=$BATS_TEST_TMPDIR/none"
 	assert_line --regexp '^lockfree .* MISSING: '
