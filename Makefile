@@ -139,10 +139,10 @@ diff:
 clean-ipc:
 	@labs/tools/clean-ipc.sh $(if $(DRY),-n)
 
-# The benchmark of lab 12, made a report by labs/tools/bench-report.sh: the five
-# copies, 256 MiB and 1 GiB, the chunk and slot sweep, and the round-trip latency,
-# as Markdown and SVG in $(BUILD)/bench/. A few minutes; the figures mean something
-# only on an otherwise idle machine.
+# The benchmark of lab 12, made a report by labs/tools/bench-report.sh: every
+# method, 256 MiB and 1 GiB, the chunk and slot sweep, and the round-trip latency,
+# as Markdown and SVG in $(BUILD)/bench/. A few minutes (docs/12-copy-bench.md says
+# how many); the figures mean something only on an otherwise idle machine.
 .PHONY: bench
 BENCH := labs/tools/bench-report.sh --bin $(BIN)
 bench: all

@@ -77,7 +77,7 @@ step "11 robust-copy: a second later the server is killed with SIGKILL; the clie
 wait
 exec 9>&-
 head -c 8388608 /dev/urandom >"$copy_dir/in8"
-step "12 copy-bench: rw, pipe and the copiers on 8 MiB, every copy checked" \
+step "12 copy-bench: every way to pass 8 MiB on, by copies (4, 2, 1, 0), every copy checked" \
 	"$BIN/12-copy-bench" -r 1 -d "$copy_dir" "$copy_dir/in8"
 step "12 copy-bench: one byte there and back, pipe against shared memory" \
 	"$BIN/12-copy-bench" --latency -r 1

@@ -376,39 +376,63 @@ report() {
 
 @test "bench: the report: machine, load, input, files, and every method verified" {
 	run -0 report
-	assert_line --index 0 "## 12-copy-bench: copy one file five ways"
+	assert_line --index 0 "## 12-copy-bench: copy one file 15 ways"
 	assert_line --regexp '^- machine: [0-9]+ cores.*, Linux '
 	assert_line --regexp '^- load average at the start: [0-9.]+ [0-9.]+ [0-9.]+$'
 	assert_line "- input: 1 MiB of pseudo-random bytes"
 	assert_line --regexp "^- files: $BATS_TEST_TMPDIR \(.+\)"
-	assert_line "- every method: chunk 1 MiB; ring and robust: 4 slots; median of 1 runs after 1 warm-up"
-	for m in rw pipe shm1 ring robust; do
+	assert_line "- every method: chunk 1 MiB; ring, robust and lockfree: 4 slots; median of 1 runs after 1 warm-up"
+	for m in pipe fifo mq msg unix rw shm1 ring robust mmap splice cfr sendfile; do
 		assert_line --regexp "^\| $m +\| .*\| verified \|\$"
 	done
+	# ordered by copies: 4, 2, 1, 0
+	assert_equal "$(sed -n 's/^| [a-z0-9]* *| *\([0-9]\) |.*/\1/p' <<<"$output" | tr -d '\n')" 444442222221000
+	assert_line --regexp '^\| limit +\| +2 \| .* \| +1\.00 \| size checked \(not a copy\) \|$'
+	if [ ! -x "$BIN/16-lockfree-ring" ]; then # not there: said, not failed (exit 0 above)
+		assert_line --regexp '^\| lockfree +\| +2 \|[ |]+ unavailable: .*/16-lockfree-ring not built \(make\) \|$'
+	fi
+	assert_line "- mq: chunk $(awk '{ printf("%.0f KiB", $1 / 1024) }' /proc/sys/fs/mqueue/msgsize_max), the largest message this system allows"
+	assert_line "Where the copies are made:"
+	assert_line '- `pipe` (4): file -read()-> buffer -write()-> pipe -read()-> buffer -write()-> file'
+	assert_line --regexp '^- `sendfile` \(0\): '
 	assert_line --regexp '^- load average at the end: [0-9.]+ [0-9.]+ [0-9.]+$'
 }
 
 @test "bench: the table: copies, wall time, MB/s, CPU, RSS, switches, ratios" {
 	run -0 report -m rw,pipe
-	assert_line "| method | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | output   |"
+	assert_line "| method   | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
 	num='[0-9]+(\.[0-9]+)?'
-	assert_line --regexp "^\| rw +\| +2 \| +$num \| +$num \| +$num \| +$num (KiB|MiB) \| +[0-9]+ \| +[0-9]+ \| +$num \| +1\.00 \| verified \|$"
-	assert_line --regexp "^\| pipe +\| +4 \| .* \| +1\.00 \| +$num \| verified \|$"
+	assert_line --regexp "^\| rw +\| +2 \| +$num \| +$num \| +$num \| +$num (KiB|MiB) \| +[0-9]+ \| +[0-9]+ \| +$num \| +1\.00 \|       - \| verified \|$"
+	assert_line --regexp "^\| pipe +\| +4 \| .* \| +1\.00 \| +$num \|       - \| verified \|$"
 	assert_equal "$(grep -c '^| ' <<<"$output")" 3
 	run -0 report -m rw
-	assert_line --regexp '^\| rw +\| .* \|      - \|  1\.00 \| verified \|$' # no pipe: no x pipe
+	assert_line --regexp '^\| rw +\| .* \|      - \|  1\.00 \|       - \| verified \|$' # no pipe: no x pipe
+	run -0 report -m rw,limit # the rows in the order of copies, the limit 1.00 of itself
+	assert_line --regexp "^\| rw +\| +2 \| .* \| +1\.00 \| +$num \| verified \|$"
+	assert_line --regexp "^\| limit +\| +2 \| .* \| +$num \| +1\.00 \| size checked \(not a copy\) \|$"
 }
 
-@test "bench: --csv: a header and one row of 14 fields per method" {
+@test "bench: --csv: a header and one row of 15 fields per method, by copies" {
 	run --separate-stderr -0 report --csv -b 65536 -s 2 -m rw,pipe,shm1,ring
-	assert_equal "${lines[0]}" "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
+	assert_equal "${lines[0]}" "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
 	assert_equal "${#lines[@]}" 5
 	assert_equal "$(cut -d, -f1-5 <<<"$output" | tail -n +2)" "$(printf '%s\n' \
-		rw,65536,,1048576,1 pipe,65536,,1048576,1 shm1,65536,,1048576,1 ring,65536,2,1048576,1)"
+		pipe,65536,,1048576,1 rw,65536,,1048576,1 shm1,65536,,1048576,1 ring,65536,2,1048576,1)"
 	for i in 1 2 3 4; do
-		assert_regex "${lines[$i]}" '^[a-z0-9]+,65536,2?,1048576,1,([0-9.]+,){5}[0-9]+,[0-9.]+,[0-9.]+,"verified"$'
+		assert_regex "${lines[$i]}" '^[a-z0-9]+,65536,2?,1048576,1,([0-9.]+,){5}[0-9]+,[0-9.]+,[0-9.]+,,"verified"$'
 	done
 	assert_equal "$stderr" ""
+}
+
+@test "bench: where the mount table does not name the file system, statfs does" {
+	# df reads the mount table; in a chroot where / is not a mount point it fails
+	mkdir "$BATS_TEST_TMPDIR/path"
+	printf '#!/bin/sh\necho "df: cannot read table of mounted file systems" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/path/df"
+	chmod +x "$BATS_TEST_TMPDIR/path/df"
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	PATH="$BATS_TEST_TMPDIR/path:$PATH" run -0 labs/tools/bench-report.sh --bin "$BIN" -d "$BATS_TEST_TMPDIR" -r 1 -m rw "$BATS_TEST_TMPDIR/data"
+	assert_line "- input: 293.0 KiB in $BATS_TEST_TMPDIR/data ($(stat -f -c %T "$BATS_TEST_TMPDIR/data"))"
+	refute_output --partial "unknown file system"
 }
 
 @test "bench: FILE is copied as it is; the input and outputs lines say where" {
@@ -500,11 +524,11 @@ report() {
 	run -2 report -x
 	assert_usage_error "unknown option '-x'"
 	run -2 report -m rw,cat
-	assert_usage_error "unknown method 'cat' (rw, pipe, shm1, ring, robust)"
+	assert_usage_error "unknown method 'cat' (pipe, fifo, mq, msg, unix, rw, shm1, ring, robust, lockfree, limit, mmap, splice, cfr, sendfile)"
 	run -2 report -m ,
 	assert_usage_error "-m wants one method or more, e.g. -m rw,pipe"
-	run -2 report -m rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw,pipe,rw
-	assert_output --partial "more than 16 METHODs" # none dropped without a word
+	run -2 report -m "$(printf 'rw,%.0s' {1..25})"
+	assert_output --partial "more than 24 METHODs" # none dropped without a word
 	refute_output --partial "| method |"
 	run -2 report --with shm1
 	assert_usage_error "--with wants METHOD=PROGRAM, not 'shm1'"

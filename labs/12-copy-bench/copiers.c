@@ -1,45 +1,227 @@
-/* copiers.c - the two copiers the others are measured against, written as
- * plainly as possible so that the comparison is fair:
- *   rw    lab 09's server loop and client loop fused into one process:
- *         file -> read() -> buffer -> write() -> file, two copies, the least
- *         any copy through user space can do
- *   pipe  lab 09 with a pipe in place of the shared buffer, each side with a
- *         buffer of its own: file -> buffer -> pipe -> buffer -> file, four
- *         copies, the classic count for a pipe */
+/* copiers.c - the copiers of this lab that pass the bytes through a stream,
+ * written as plainly as possible so that the comparison is fair:
+ *   rw     one process: file -> read() -> buffer -> write() -> file, two
+ *          copies, the least any copy through user space can do
+ *   pipe   two processes, each with a buffer of its own: file -> buffer ->
+ *          pipe -> buffer -> file, four copies, the classic count for a pipe
+ *   fifo   the same through a named pipe that each process opens by its name
+ *   unix   the same through a pair of connected stream sockets
+ *   limit  not a copier: one process read()s INPUT, another write()s as many
+ *          bytes to OUTPUT at the same time, with no hand-off between them:
+ *          the two copies alone, the floor for every two-copy copier here
+ * and what every copier here shares: the command line and a peer process.
+ * Message queues are in messages.c, fewer copies than two in fewer.c. */
+#define _GNU_SOURCE /* prctl(PR_SET_PDEATHSIG) is Linux's */
 #include "bench.h"
 
-/* Copy from one descriptor to the other through buf until end of file. If
- * `to` is a pipe whose reader is the child `reader` (else 0), a write that
- * finds it gone says why the child stopped rather than "Broken pipe". */
-static void copy_fd(int from, int to, char *buf, size_t chunk, const char *src, const char *dst,
-		    pid_t reader)
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+/* "prog: what: why" and exit 4: not a failure of the copier, a lack of this
+ * system (no message queues in the kernel, a file system that cannot splice). */
+_Noreturn void unavailable(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog_name());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_UNAVAILABLE);
+}
+
+/* Fork the other end. It gets SIGTERM when we die, even by SIGKILL, so that
+ * it never waits for ever on a pipe, FIFO or queue nobody else holds. */
+pid_t fork_peer(void)
+{
+	pid_t parent = getpid(), pid = Fork();
+	if (pid == 0 && prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		err_sys("prctl PR_SET_PDEATHSIG");
+	if (pid == 0 && getppid() != parent) /* it died before prctl */
+		err_quit("the parent (pid %ld) is gone", (long)parent);
+	return pid;
+}
+
+/* wait_child, except that a peer that found its half unavailable here makes
+ * us say the same (it has said why). WNOWAIT: wait_child still reaps it. */
+void wait_peer(pid_t pid)
+{
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1)
+		if (errno != EINTR)
+			err_sys("waitid %ld", (long)pid);
+	if (si.si_code == CLD_EXITED && si.si_status == EXIT_UNAVAILABLE)
+		exit(EXIT_UNAVAILABLE);
+	wait_child(pid);
+}
+
+/* All n bytes of p to fd. If fd's reader is the child `reader` (else 0), a
+ * write that finds it gone says why the child stopped, not "Broken pipe". */
+void write_all(int fd, const char *p, size_t n, const char *dst, pid_t reader)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(fd, p + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && (errno == EPIPE || errno == ECONNRESET) && reader > 0)
+			wait_peer(reader); /* says why the reader stopped */
+		if (w == -1)
+			err_sys("write %s", dst);
+		done += (size_t)w;
+	}
+}
+
+/* Copy from one descriptor to the other through the job's buffer until end of file. */
+void copy_stream(int from, int to, const struct job *j, const char *src, const char *dst, pid_t reader)
 {
 	for (;;) {
-		ssize_t n = read(from, buf, chunk);
+		ssize_t n = read(from, j->buf, j->chunk);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			err_sys("read %s", src);
 		if (n == 0)
 			return;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(to, buf + done, (size_t)(n - done));
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1 && errno == EPIPE && reader > 0)
-				wait_child(reader); /* says why the reader stopped */
-			if (w == -1)
-				err_sys("write %s", dst);
-			done += w;
-		}
+		write_all(to, j->buf, (size_t)n, dst, reader);
 	}
 }
 
-/* 12-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT; argv[0] is rw or pipe. */
+static void copy_rw(const struct job *j)
+{
+	copy_stream(j->ifd, j->ofd, j, j->in, j->out, 0);
+}
+
+/* The parent reads INPUT into `to`, the child (forked before) writes what it
+ * reads from `from` to OUTPUT. Each closes the other's end. */
+static void two_processes(const struct job *j, pid_t pid, int from, int to, const char *what)
+{
+	if (pid == 0) { /* the child: the pipe, FIFO or socket -> OUTPUT */
+		if (to != -1)
+			Close(to);
+		copy_stream(from, j->ofd, j, what, j->out, 0);
+		exit(0);
+	}
+	if (from != -1)
+		Close(from);
+	signal(SIGPIPE, SIG_IGN); /* a reader that died shows as EPIPE, then in wait_peer */
+	copy_stream(j->ifd, to, j, j->in, what, pid);
+	Close(to); /* end of file for the reader */
+	wait_peer(pid);
+}
+
+static void copy_pipe(const struct job *j)
+{
+	int pfd[2];
+	if (pipe(pfd) == -1)
+		err_sys("pipe");
+	two_processes(j, fork_peer(), pfd[0], pfd[1], "the pipe");
+}
+
+static void copy_unix(const struct job *j)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		err_sys("socketpair");
+	two_processes(j, fork_peer(), sv[1], sv[0], "the socket");
+}
+
+/* The FIFO lives in a directory of its own, 0700, so that nobody else can
+ * open it or put another in its place; both go as soon as both ends are open,
+ * and on every way out before that. */
+static char fifo_dir[PATH_MAX], fifo_path[PATH_MAX + 8];
+
+static void remove_fifo(void) /* async-signal-safe: at_exit_call may run it */
+{
+	if (fifo_path[0] != '\0')
+		unlink(fifo_path);
+	if (fifo_dir[0] != '\0')
+		rmdir(fifo_dir);
+}
+
+static void copy_fifo(const struct job *j)
+{
+	const char *tmp = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
+	struct timespec ms = {0, 1000000};
+	int fd;
+
+	hold_signals(true);
+	if (snprintf(fifo_dir, sizeof fifo_dir, "%s/shmlab-fifo.XXXXXX", tmp) >= (int)sizeof fifo_dir)
+		err_quit("directory name too long: %s", tmp);
+	if (mkdtemp(fifo_dir) == NULL)
+		err_sys("mkdtemp %s", fifo_dir);
+	at_exit_call(remove_fifo);
+	hold_signals(false);
+	snprintf(fifo_path, sizeof fifo_path, "%s/fifo", fifo_dir);
+	if (mkfifo(fifo_path, FILE_MODE) == -1)
+		err_sys("mkfifo %s", fifo_path);
+	pid_t pid = fork_peer();
+	if (pid == 0) /* the reader: open blocks until the writer has opened too */
+		two_processes(j, 0, Open(fifo_path, O_RDONLY, 0), -1, "the FIFO");
+	/* the writer: O_NONBLOCK fails with ENXIO while there is no reader, so a
+	 * reader that dies before it opens is noticed, not waited for */
+	while ((fd = open(fifo_path, O_WRONLY | O_NONBLOCK)) == -1 && errno == ENXIO) {
+		check_children("the reader to open the FIFO");
+		nanosleep(&ms, NULL);
+	}
+	if (fd == -1 || fcntl(fd, F_SETFL, 0) == -1) /* from now on, writes block */
+		err_sys("open %s", fifo_path);
+	hold_signals(true);
+	remove_fifo(); /* both ends are open: the name is not needed any more */
+	fifo_path[0] = fifo_dir[0] = '\0';
+	hold_signals(false);
+	two_processes(j, pid, -1, fd, "the FIFO");
+}
+
+/* The two copies alone, at the same time, and nothing passed between them:
+ * OUTPUT gets INPUT's size in zeros. The bench checks only the size. */
+static void copy_limit(const struct job *j)
+{
+	pid_t pid = fork_peer();
+	if (pid == 0) { /* the reader: INPUT -> buffer, and drop it */
+		ssize_t n;
+		while ((n = read(j->ifd, j->buf, j->chunk)) > 0 || (n == -1 && errno == EINTR))
+			continue;
+		if (n == -1)
+			err_sys("read %s", j->in);
+		exit(0);
+	}
+	memset(j->buf, 0, j->chunk);
+	for (off_t done = 0; done < j->size; done += (off_t)j->chunk) /* the writer */
+		write_all(j->ofd, j->buf, (size_t)(j->size - done < (off_t)j->chunk ? j->size - done : (off_t)j->chunk),
+			  j->out, 0);
+	wait_peer(pid);
+}
+
+static const struct copier {
+	const char *name;
+	void (*copy)(const struct job *);
+} copiers[] = {
+	{"rw", copy_rw},         {"pipe", copy_pipe},   {"fifo", copy_fifo},     {"unix", copy_unix},
+	{"mq", copy_mq},         {"msg", copy_msg},     {"limit", copy_limit},   {"mmap", copy_mmap},
+	{"splice", copy_splice}, {"cfr", copy_cfr},     {"sendfile", copy_sendfile},
+};
+enum { NCOPIERS = sizeof copiers / sizeof copiers[0] };
+
+static int copier_of(const char *name)
+{
+	for (int i = 0; i < NCOPIERS; i++)
+		if (strcmp(copiers[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+bool is_copier(const char *name)
+{
+	return copier_of(name) >= 0;
+}
+
+/* 12-copy-bench COPIER [-b BYTES] INPUT OUTPUT; argv[0] is the copier's name. */
 int copier_main(int argc, char **argv)
 {
 	long chunk = CHUNK_DEFAULT;
-	int c, pfd[2];
+	int c;
 
 	opterr = 0; /* we say what is wrong ourselves */
 	while ((c = getopt(argc, argv, ":b:")) != -1) {
@@ -51,37 +233,20 @@ int copier_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		usage_error("%s needs INPUT and OUTPUT", argv[0]);
-	const char *in = argv[optind], *out = argv[optind + 1];
-	char *buf = malloc((size_t)chunk);
-	if (buf == NULL)
+	struct job j = {.in = argv[optind], .out = argv[optind + 1], .chunk = (size_t)chunk};
+	if ((j.buf = malloc(j.chunk)) == NULL)
 		err_sys("malloc %ld bytes", chunk);
 	struct stat si, so;
-	int ifd = Open(in, O_RDONLY, 0);
-	Fstat(ifd, &si);
-	if (stat(out, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
-		err_quit("%s and %s are the same file: copying would empty it", in, out);
-	int ofd = Open(out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
+	j.ifd = Open(j.in, O_RDONLY, 0);
+	Fstat(j.ifd, &si);
+	j.size = si.st_size;
+	if (stat(j.out, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
+		err_quit("%s and %s are the same file: copying would empty it", j.in, j.out);
+	j.ofd = Open(j.out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
 
-	if (strcmp(argv[0], "rw") == 0) {
-		copy_fd(ifd, ofd, buf, (size_t)chunk, in, out, 0);
-	} else {
-		if (pipe(pfd) == -1)
-			err_sys("pipe");
-		pid_t pid = Fork();
-		if (pid == 0) { /* the child: pipe -> output */
-			Close(pfd[1]);
-			copy_fd(pfd[0], ofd, buf, (size_t)chunk, "pipe", out, 0);
-			Close(ofd);
-			exit(0);
-		}
-		Close(pfd[0]);
-		signal(SIGPIPE, SIG_IGN); /* a reader that died shows as EPIPE, then in wait_child */
-		copy_fd(ifd, pfd[1], buf, (size_t)chunk, in, "pipe", pid); /* the parent: input -> pipe */
-		Close(pfd[1]); /* end of file for the reader */
-		wait_child(pid);
-	}
-	Close(ofd);
-	Close(ifd);
-	free(buf);
+	copiers[copier_of(argv[0])].copy(&j);
+	Close(j.ofd);
+	Close(j.ifd);
+	free(j.buf);
 	return 0;
 }

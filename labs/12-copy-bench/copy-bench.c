@@ -1,29 +1,38 @@
 /*
  * 12-copy-bench - is shared memory really the fastest way to copy a file?
  *
- * INPUT is copied five ways into DIR, and every copy is checked byte for byte:
- *   rw      one process: read() into a buffer, write() out of it      2 copies
- *   pipe    two processes: file -> pipe -> file                        4 copies
- *   shm1    lab 09: file -> one shared buffer -> file                  2 copies
- *   ring    lab 10: the same through a ring of SLOTS buffers           2 copies
- *   robust  lab 11: the ring, plus liveness checks and a role claim    2 copies
- * Each copier is a real program (rw and pipe are subcommands of this one), run
- * with fork + execv and reaped with wait4(), whose rusage covers the whole
- * process tree: CPU time, peak RSS, voluntary and involuntary context switches.
- * Each runs once untimed, then RUNS times in turn; each figure is the median.
- * METHOD=PROGRAM times another copier; --latency times one byte there and back.
+ * INPUT is copied every way there is into DIR, and every copy is checked byte
+ * for byte. The count is of copies of each byte between user space and the
+ * kernel, made by read(), write(), send or receive (--methods says where):
+ *   pipe fifo mq msg unix      two processes, through the kernel           4 copies
+ *   rw                         one process: read() into a buffer, write()  2
+ *   shm1 ring robust lockfree  labs 09, 10, 11, 16: shared memory          2
+ *   limit                      read() and write() at once, nothing passed  2
+ *   mmap                       write() straight from a mapping of INPUT    1
+ *   splice cfr sendfile        only the kernel copies (once, into OUTPUT)  0
+ * Each copier is a real program (the ones not from a lab are subcommands of
+ * this one), run with fork + execv and reaped with wait4(), whose rusage covers
+ * the whole process tree: CPU time, peak RSS, voluntary and involuntary context
+ * switches. Each runs once untimed, then RUNS times in turn; each figure is the
+ * median. A method this system lacks (exit 4 from its copier, or lab 16 not
+ * built) is reported as unavailable, not failed. METHOD=PROGRAM times another
+ * copier; --latency times one byte there and back.
  * labs/tools/bench-report.sh makes the input and draws the tables and charts.
  *
  * Calls: fork, execv, wait4, kill, clock_gettime, mmap, memcmp, read, write, pipe,
- *        sem_post, sem_wait, sem_trywait.
+ *        mkfifo, socketpair, mq_open, mq_unlink, mq_send, mq_receive, msgget,
+ *        msgsnd, msgrcv, msgctl, setitimer, prctl, splice, copy_file_range,
+ *        sendfile, sem_post, sem_wait, sem_trywait.
  *
  *   $ head -c 256M /dev/urandom >/dev/shm/in
- *   $ bin/12-copy-bench -d /dev/shm /dev/shm/in rw pipe shm1 ring
+ *   $ bin/12-copy-bench -d /dev/shm /dev/shm/in rw pipe mq splice
  *   method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result
- *   rw          2  1048576     -   494.77   542.6   494.3    2240      1        5 verified
- *   pipe        4  1048576     -   346.17   775.4   400.4    2388   4250       18 verified
- *   shm1        2  1048576     -   162.38  1653.1   154.6    2228    520        2 verified
- *   ring        2  1048576     4   111.24  2413.1   145.2    5364    257        3 verified
+ *   rw          2  1048576     -   606.65   442.5   129.3    2224      1       44 verified
+ *   pipe        4  1048576     -   532.67   503.9   196.3    2436   5151     3052 verified
+ *   mq          4     8192     -   487.55   550.6   362.6    1552  30033    29534 verified
+ *   splice      0  1048576     -   214.91  1249.1   146.9    1396   4119     4090 verified
+ * (on a busy machine, load average 11 on 2 cores: every process waited for a
+ * CPU, so only the copies and switches mean much: measure it on an idle one)
  */
 #define _DEFAULT_SOURCE /* wait4 is BSD, not POSIX.1-2008 (glibc and musl have it) */
 #include "bench.h"
@@ -32,22 +41,35 @@
 
 #define USAGE "[-b BYTES] [-s SLOTS] [-r RUNS] [-d DIR] INPUT [METHOD[=PROGRAM]...]\n" \
 	"       12-copy-bench --latency [-r RUNS]\n" \
-	"       12-copy-bench rw|pipe [-b BYTES] INPUT OUTPUT"
-#define ROWS_MAX 16 /* METHODs on the command line */
+	"       12-copy-bench --methods\n" \
+	"       12-copy-bench COPIER [-b BYTES] INPUT OUTPUT   (COPIER: a METHOD not from a lab)"
+#define ROWS_MAX 24 /* METHODs on the command line */
 #define RUNS_MAX 50
 
-/* Each method is run as PROGRAM SUBCOMMAND -b BYTES [-s SLOTS] INPUT OUTPUT. */
+/* Each method is run as PROGRAM SUBCOMMAND -b BYTES [-s SLOTS] INPUT OUTPUT,
+ * in this order (by copies) when none is named. */
 static const struct method {
 	const char *name;
 	int copies;      /* of each byte, between the kernel and user space */
 	const char *lab; /* the program beside this one, run as "copy"; NULL: this one */
 	bool slots;      /* takes -s SLOTS */
+	const char *where; /* the path of each byte */
 } methods[] = {
-	{"rw", 2, NULL, false},
-	{"pipe", 4, NULL, false},
-	{"shm1", 2, "09-shm-copy", false},
-	{"ring", 2, "10-shm-ring-copy", true},
-	{"robust", 2, "11-robust-copy", true},
+	{"pipe", 4, NULL, false, "file -read()-> buffer -write()-> pipe -read()-> buffer -write()-> file"},
+	{"fifo", 4, NULL, false, "the same through a FIFO that each process opens by its name"},
+	{"mq", 4, NULL, false, "file -read()-> buffer -mq_send()-> queue -mq_receive()-> buffer -write()-> file"},
+	{"msg", 4, NULL, false, "file -read()-> buffer -msgsnd()-> queue -msgrcv()-> buffer -write()-> file"},
+	{"unix", 4, NULL, false, "file -read()-> buffer -write()-> socket -read()-> buffer -write()-> file"},
+	{"rw", 2, NULL, false, "file -read()-> buffer -write()-> file, in one process"},
+	{"shm1", 2, "09-shm-copy", false, "file -read()-> shared buffer -write()-> file (lab 09)"},
+	{"ring", 2, "10-shm-ring-copy", true, "file -read()-> shared ring slot -write()-> file (lab 10)"},
+	{"robust", 2, "11-robust-copy", true, "the same, with liveness checks (lab 11)"},
+	{"lockfree", 2, "16-lockfree-ring", true, "the same, with atomic indices for semaphores (lab 16)"},
+	{"limit", 2, NULL, false, "file -read()-> buffer, and buffer -write()-> file in another process at once: not a copy"},
+	{"mmap", 1, NULL, false, "file, mapped, -write()-> file, in one process"},
+	{"splice", 0, NULL, false, "file -splice()-> pipe -splice()-> file: the kernel copies into OUTPUT"},
+	{"cfr", 0, NULL, false, "file -copy_file_range()-> file: the kernel copies, or shares blocks"},
+	{"sendfile", 0, NULL, false, "file -sendfile()-> file: the kernel copies"},
 };
 enum { NMETHODS = sizeof methods / sizeof methods[0] };
 
@@ -55,8 +77,9 @@ enum { WALL, CPU, RSS, VCS, IVCS, NFIGS }; /* what each run gives */
 struct row {
 	const struct method *mt;
 	const char *prog;   /* what runs: the lab, or METHOD=PROGRAM's */
-	const char *status; /* "verified", else "WRONG", "FAILED" or "MISSING" */
-	char why[200];      /* "" while it copies right */
+	const char *status; /* "verified", else "WRONG", "FAILED", "MISSING" or "unavailable" */
+	long chunk;         /* -b, or the largest message the system allows (mq, msg) */
+	char why[240];      /* "" while it copies right */
 	int n;              /* timed runs so far */
 	double fig[NFIGS][RUNS_MAX];
 };
@@ -114,8 +137,8 @@ double cpu_ms(const struct rusage *ru)
 	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
 }
 
-/* "exit 1: <the last line it printed>" or "killed by signal 9 (Killed)". */
-void status_text(int status, int logfd, char *buf, size_t len)
+/* The last line the copier printed, "" if none. */
+static void last_line(int logfd, char *buf, size_t len)
 {
 	char log[4096];
 	ssize_t n = logfd < 0 ? 0 : pread(logfd, log, sizeof log - 1, 0);
@@ -124,16 +147,28 @@ void status_text(int status, int logfd, char *buf, size_t len)
 	while (n > 0 && log[n - 1] == '\n')
 		n--;
 	log[n] = '\0';
-	char *line = strrchr(log, '\n') ? strrchr(log, '\n') + 1 : log;
+	const char *line = strrchr(log, '\n') ? strrchr(log, '\n') + 1 : log;
+	size_t k = strlen(line) < len ? strlen(line) : len - 1;
+	memcpy(buf, line, k);
+	buf[k] = '\0';
+}
+
+/* "exit 1: <the last line it printed>" or "killed by signal 9 (Killed)". */
+void status_text(int status, int logfd, char *buf, size_t len)
+{
+	char line[1024];
+
+	last_line(logfd, line, sizeof line);
 	if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
-		snprintf(buf, len, "exit %d%s%s", WEXITSTATUS(status), line[0] ? ": " : "", line);
+		snprintf(buf, len, "exit %d%s%.*s", WEXITSTATUS(status), line[0] ? ": " : "", (int)(len / 2), line);
 }
 
-/* Is OUTPUT byte for byte INPUT? If not, say where they part. Both are mapped
- * only while compared: the next copier we fork must not inherit them. */
-static bool same_bytes(const char *input, const char *output, off_t size, char *why, size_t len)
+/* Is OUTPUT byte for byte INPUT (whole false: of its size)? If not, say where
+ * they part. Both are mapped only while compared: the next copier we fork
+ * must not inherit them. */
+static bool same_bytes(const char *input, const char *output, off_t size, bool whole, char *why, size_t len)
 {
 	struct stat st;
 	int fa = Open(input, O_RDONLY, 0), fb = open(output, O_RDONLY);
@@ -146,7 +181,7 @@ static bool same_bytes(const char *input, const char *output, off_t size, char *
 	Fstat(fb, &st);
 	if (st.st_size != size) {
 		snprintf(why, len, "output has %jd bytes, input %jd", (intmax_t)st.st_size, (intmax_t)size);
-	} else if (size > 0) {
+	} else if (size > 0 && whole) {
 		char *a = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fa, 0);
 		char *b = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fb, 0);
 		size_t i = 0;
@@ -164,9 +199,9 @@ static bool same_bytes(const char *input, const char *output, off_t size, char *
 }
 
 /* One run of r's copier, INPUT to OUTPUT, timed, then checked. A copier that
- * fails or copies wrong drops out. keep: a timed run, not the warm-up. */
-static void run_once(struct row *r, const char *input, off_t size, const char *output, int logfd,
-		     bool keep)
+ * fails, copies wrong or is unavailable drops out. keep: a timed run, not the warm-up. */
+static void run_once(struct row *r, const char *self, const char *input, off_t size, const char *output,
+		     int logfd, bool keep)
 {
 	char b[24], s[24];
 	char *argv[] = {(char *)r->prog, r->mt->lab ? "copy" : (char *)r->mt->name, "-b", b, "-s", s,
@@ -174,7 +209,7 @@ static void run_once(struct row *r, const char *input, off_t size, const char *o
 	struct timespec t0, t1;
 	struct rusage ru;
 
-	snprintf(b, sizeof b, "%ld", chunk);
+	snprintf(b, sizeof b, "%ld", r->chunk);
 	snprintf(s, sizeof s, "%ld", slots);
 	if (!r->mt->slots) /* no -s SLOTS */
 		memmove(&argv[4], &argv[6], 3 * sizeof argv[0]);
@@ -186,14 +221,25 @@ static void run_once(struct row *r, const char *input, off_t size, const char *o
 	int status = reap(spawn(argv, logfd), &ru);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	if (status != 0) {
+	bool limit = strcmp(r->mt->name, "limit") == 0; /* not a copy: only its size can be right */
+	if (status != 0 && r->prog == self && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_UNAVAILABLE) {
+		r->status = "unavailable"; /* this system lacks it; the copier said what */
+		last_line(logfd, r->why, sizeof r->why);
+		size_t skip = strlen(prog_name()) + 2; /* "12-copy-bench: " */
+		if (strncmp(r->why, prog_name(), skip - 2) == 0 && strncmp(r->why + skip - 2, ": ", 2) == 0)
+			memmove(r->why, r->why + skip, strlen(r->why + skip) + 1);
+		if (r->why[0] == '\0')
+			snprintf(r->why, sizeof r->why, "exit %d", EXIT_UNAVAILABLE);
+	} else if (status != 0) {
 		r->status = "FAILED";
 		status_text(status, logfd, r->why, sizeof r->why);
-	} else if (!same_bytes(input, output, size, r->why, sizeof r->why)) {
+	} else if (!same_bytes(input, output, size, !limit, r->why, sizeof r->why)) {
 		r->status = "WRONG";
 	}
-	if (r->why[0] != '\0')
-		fprintf(stderr, "%s: %s (chunk %ld, %ld slots): %s\n", prog_name(), r->mt->name, chunk,
+	if (r->why[0] != '\0' && strcmp(r->status, "unavailable") == 0)
+		fprintf(stderr, "%s: %s: unavailable: %s\n", prog_name(), r->mt->name, r->why);
+	else if (r->why[0] != '\0')
+		fprintf(stderr, "%s: %s (chunk %ld, %ld slots): %s\n", prog_name(), r->mt->name, r->chunk,
 			r->mt->slots ? slots : 1, r->why);
 	else if (keep) {
 		r->fig[WALL][r->n] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -219,14 +265,18 @@ double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The rows: each METHOD[=PROGRAM] named, or every method. rw and pipe are
- * this program; the others are the labs beside it. */
+/* The rows: each METHOD[=PROGRAM] named, or every method. Methods with no
+ * lab are this program; the others are the labs beside it. */
 static int choose(char **names, const char *self, struct row *r)
 {
-	static char *all[] = {"rw", "pipe", "shm1", "ring", "robust", NULL};
 	static char path[ROWS_MAX][PATH_MAX];
+	char *all[NMETHODS + 1] = {NULL}, list[400] = "";
 	int n = 0, dir = (int)(strrchr(self, '/') - self);
 
+	for (int m = 0; m < NMETHODS; m++) {
+		all[m] = (char *)methods[m].name;
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", m ? ", " : "", methods[m].name);
+	}
 	for (names = names[0] ? names : all; names[n] != NULL; n++) {
 		const char *name = names[n];
 		size_t len = strcspn(name, "=");
@@ -234,12 +284,14 @@ static int choose(char **names, const char *self, struct row *r)
 		while (m < NMETHODS && (strlen(methods[m].name) != len || strncmp(name, methods[m].name, len) != 0))
 			m++;
 		if (m == NMETHODS)
-			usage_error("unknown method '%.*s' (rw, pipe, shm1, ring, robust)", (int)len, name);
+			usage_error("unknown method '%.*s' (%s)", (int)len, name, list);
 		if (name[len] == '=' && name[len + 1] == '\0')
 			usage_error("METHOD=PROGRAM wants a program, not '%s'", name);
 		if (n == ROWS_MAX)
 			usage_error("more than %d METHODs", ROWS_MAX);
-		r[n] = (struct row){.mt = &methods[m], .status = "verified", .prog = self};
+		r[n] = (struct row){.mt = &methods[m], .status = "verified", .prog = self, .chunk = chunk};
+		if (strcmp(name, "mq") == 0 || strcmp(name, "msg") == 0)
+			r[n].chunk = message_size(name, chunk);
 		if (name[len] == '=')
 			r[n].prog = name + len + 1;
 		else if (methods[m].lab && snprintf(path[n], PATH_MAX, "%.*s/%s", dir, self, methods[m].lab) < PATH_MAX)
@@ -249,8 +301,8 @@ static int choose(char **names, const char *self, struct row *r)
 }
 
 /* Every row once to warm up, then `runs` rounds, so that a slow patch of the
- * machine hits all alike. One line each; true if all copied right. */
-static bool measure(struct row *r, int n, const char *input, const char *dir)
+ * machine hits all alike. One line each; true if none failed. */
+static bool measure(struct row *r, int n, const char *self, const char *input, const char *dir)
 {
 	char output[PATH_MAX];
 	struct stat st;
@@ -262,9 +314,13 @@ static bool measure(struct row *r, int n, const char *input, const char *dir)
 		err_quit("%s: not a regular file", input);
 	for (int i = 0; i < n; i++) {
 		if (access(r[i].prog, X_OK) == -1) {
-			r[i].status = "MISSING";
+			/* lab 16 may not be here yet: then its row says so, like a missing call */
+			bool optional = r[i].prog != self && strcmp(r[i].mt->name, "lockfree") == 0 &&
+					strstr(r[i].prog, r[i].mt->lab) != NULL;
+			r[i].status = optional ? "unavailable" : "MISSING";
 			snprintf(r[i].why, sizeof r[i].why, "%s not built (make)", r[i].prog);
-			fprintf(stderr, "%s: %s: %s\n", prog_name(), r[i].mt->name, r[i].why);
+			fprintf(stderr, "%s: %s: %s%s\n", prog_name(), r[i].mt->name, optional ? "unavailable: " : "",
+				r[i].why);
 		}
 	}
 	Close(make_temp_file(dir, "bench-output", output, sizeof output));
@@ -274,7 +330,7 @@ static bool measure(struct row *r, int n, const char *input, const char *dir)
 	for (long k = 0; k <= runs; k++)
 		for (int i = 0; i < n; i++)
 			if (r[i].why[0] == '\0')
-				run_once(&r[i], input, st.st_size, output, logfd, k > 0);
+				run_once(&r[i], self, input, st.st_size, output, logfd, k > 0);
 
 	printf("method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result\n");
 	for (int i = 0; i < n; i++) {
@@ -282,30 +338,40 @@ static bool measure(struct row *r, int n, const char *input, const char *dir)
 		char s[24] = "-";
 		if (r[i].mt->slots)
 			snprintf(s, sizeof s, "%ld", slots);
-		printf("%-6s %6d %8ld %5s", r[i].mt->name, r[i].mt->copies, chunk, s);
+		printf("%-8s %4d %8ld %5s", r[i].mt->name, r[i].mt->copies, r[i].chunk, s);
 		for (int k = 0; k < NFIGS && r[i].why[0] == '\0'; k++)
 			f[k] = median(r[i].fig[k], (size_t)r[i].n);
 		if (r[i].why[0] == '\0')
-			printf(" %8.2f %7.1f %7.1f %7.0f %6.0f %8.0f verified\n", f[WALL],
-			       (double)st.st_size / 1e3 / (f[WALL] > 0 ? f[WALL] : 1), f[CPU], f[RSS], f[VCS], f[IVCS]);
+			printf(" %8.2f %7.1f %7.1f %7.0f %6.0f %8.0f %s\n", f[WALL],
+			       (double)st.st_size / 1e3 / (f[WALL] > 0 ? f[WALL] : 1), f[CPU], f[RSS], f[VCS], f[IVCS],
+			       strcmp(r[i].mt->name, "limit") == 0 ? "size checked (not a copy)" : "verified");
 		else
 			printf("        -       -       -       -      -        - %s: %s\n", r[i].status, r[i].why);
-		ok &= r[i].why[0] == '\0';
+		ok &= r[i].why[0] == '\0' || strcmp(r[i].status, "unavailable") == 0;
 	}
 	return ok;
 }
 
+/* --methods: each method's copies, and where they are made. */
+static void list_methods(void)
+{
+	printf("method   copies where\n");
+	for (int m = 0; m < NMETHODS; m++)
+		printf("%-8s %6d %s\n", methods[m].name, methods[m].copies, methods[m].where);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option longs[] = {{"latency", no_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
+	static const struct option longs[] = {{"latency", no_argument, NULL, 'l'},
+					      {"methods", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
 	static struct row r[ROWS_MAX];
 	char self[PATH_MAX] = "";
 	const char *dir = NULL; /* -d: NULL is $TMPDIR */
-	bool latency = false;
+	bool latency = false, list = false;
 	int c;
 
 	prog_init(argv, USAGE);
-	if (argc > 1 && (strcmp(argv[1], "rw") == 0 || strcmp(argv[1], "pipe") == 0))
+	if (argc > 1 && is_copier(argv[1]))
 		return copier_main(argc - 1, argv + 1);
 	at_exit_call(stop_running); /* before the first spawn */
 	opterr = 0; /* we say what is wrong ourselves */
@@ -316,6 +382,7 @@ int main(int argc, char **argv)
 		case 'r': runs = parse_count(optarg, "RUNS", 1, RUNS_MAX); break;
 		case 'd': dir = optarg; break;
 		case 'l': latency = true; break;
+		case 'm': list = true; break;
 		case ':': usage_error("option -%c needs a value", optopt); /* musl and glibc alike */
 		default:
 			if (optopt != 0)
@@ -323,8 +390,12 @@ int main(int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]); /* a long one */
 		}
 	}
-	if (latency && optind < argc)
-		usage_error("--latency copies no file: drop '%s'", argv[optind]);
+	if ((latency || list) && optind < argc)
+		usage_error("--%s copies no file: drop '%s'", latency ? "latency" : "methods", argv[optind]);
+	if (list) {
+		list_methods();
+		return 0;
+	}
 	if (latency)
 		return latency_test(runs) ? 0 : 1;
 	if (optind == argc)
@@ -334,5 +405,5 @@ int main(int argc, char **argv)
 	else if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) /* found on $PATH */
 		err_sys("readlink /proc/self/exe");
 	int n = choose(argv + optind + 1, self, r);
-	return measure(r, n, argv[optind], dir) ? 0 : 1;
+	return measure(r, n, self, argv[optind], dir) ? 0 : 1;
 }

@@ -7,9 +7,10 @@
 # It makes the input (FILE as it is, or -n MiB of random bytes), in a tmpfs when there
 # is one so that the times are the copy's and not a disk's: $TMPDIR if it is a tmpfs,
 # else /dev/shm. Then it runs bin/12-copy-bench on it and turns the lab's lines into a
-# Markdown report: the machine, its load before and after, and a table with each
-# method's time against pipe's and rw's. --svg also draws the MB/s as a bar chart.
-#   --sweep    every method at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots
+# Markdown report: the machine, its load before and after, a table with each
+# method's time against pipe's, rw's and the limit's, ordered by copies (4, 2, 1, 0),
+# and where each method makes its copies. --svg also draws the MB/s as a bar chart.
+#   --sweep    rw, pipe, shm1, ring and robust at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots
 #              and robust at 4, one run of the lab per size and slot count; and for
 #              shm1 and the ring the chunk that is fastest, and the least memory
 #              within 5% of it
@@ -21,7 +22,8 @@ set -uo pipefail
 
 me=bench-report
 usage="usage: $me [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR] [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]"
-all_methods="rw pipe shm1 ring robust"
+all_methods="pipe fifo mq msg unix rw shm1 ring robust lockfree limit mmap splice cfr sendfile"
+sweep_methods="rw pipe shm1 ring robust"
 
 die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
 die() { printf '%s: %s\n' "$me" "$1" >&2; exit 1; }
@@ -36,7 +38,7 @@ count() {
 }
 
 method_ok() {
-	[[ " $all_methods " == *" $1 "* ]] || die_usage "unknown method '$1' (rw, pipe, shm1, ring, robust)"
+	[[ " $all_methods " == *" $1 "* ]] || die_usage "unknown method '$1' (${all_methods// /, })"
 }
 
 bin=${SHMLAB_BIN:-$(dirname "$0")/../../bin}
@@ -134,9 +136,12 @@ size_text() { awk -v b="$1" 'BEGIN { split("bytes KiB MiB GiB TiB", u, " "); i =
 	while (b >= 1024 && i < 5) { b /= 1024; i++ }
 	printf(b == int(b) ? "%.0f %s\n" : "%.1f %s\n", b, u[i]) }'; }
 
+# The file system's type as df names it (from the mount table); where the mount
+# table does not have it (a chroot, some containers), as statfs(2) does.
 fs_type() {
 	local t
-	t=$(df --output=fstype "$1" 2>/dev/null | tail -n 1)
+	t=$(df --output=fstype "$1" 2>/dev/null | tail -n 1) || t=
+	[ -n "$t" ] || t=$(stat -f -c %T "$1" 2>/dev/null)
 	echo "${t:-unknown file system}"
 }
 
@@ -149,16 +154,17 @@ function size_text(b,   i) {
 	return sprintf(b == int(b) ? "%.0f %s" : "%.1f %s", b, unit[i])
 }
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
-# A horizontal bar chart of bars 1..n: label bl[], length bv[], note bn[], colour bg[] (0 or 1).
-function svg(path, title, u, leg0, leg1, n,    i, g, y, w, max, left, bar_max, row, top) {
+# A horizontal bar chart of bars 1..n: label bl[], length bv[], note bn[], colour bg[]
+# (0 to nleg - 1: the entries leg[] of the legend).
+function svg(path, title, u, nleg, n,    i, g, y, w, max, left, bar_max, row, top) {
 	left = 90; bar_max = 420; row = 34; top = 96; max = 0
 	for (i = 1; i <= n; i++) if (bv[i] > max) max = bv[i]
 	printf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", top + n * row + 16) > path
 	printf("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n") > path
 	printf("<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", esc(title)) > path
 	printf("<text x=\"10\" y=\"42\" fill=\"#555\">%s</text>\n", esc(machine "; load average " load)) > path
-	for (g = 0; g < 2; g++)
-		printf("<rect x=\"%d\" y=\"56\" width=\"14\" height=\"14\" fill=\"%s\"/><text x=\"%d\" y=\"68\">%s</text>\n", 10 + g * 360, colour[g], 30 + g * 360, esc(g ? leg1 : leg0)) > path
+	for (g = 0; g < nleg; g++)
+		printf("<rect x=\"%d\" y=\"56\" width=\"14\" height=\"14\" fill=\"%s\"/><text x=\"%d\" y=\"68\">%s</text>\n", 10 + g * 760 / nleg, colour[g], 30 + g * 760 / nleg, esc(leg[g])) > path
 	for (i = 1; i <= n; i++) {
 		y = top + (i - 1) * row
 		w = max > 0 ? int(bv[i] / max * bar_max + 0.5) : 0
@@ -168,14 +174,15 @@ function svg(path, title, u, leg0, leg1, n,    i, g, y, w, max, left, bar_max, r
 	print "</svg>" > path
 	close(path)
 }
-# The CSV line of row i; pms, rms: the wall time of pipe and rw at its chunk size.
-function csv_row(i, pms, rms,    r) {
+# The CSV line of row i; pms, rms, lms: the wall time of pipe, rw and limit at its chunk size.
+function csv_row(i, pms, rms, lms,    r) {
 	printf("%s,%s,%s,%s,%d,", name[i], chunk[i], slots[i] == "-" ? "" : slots[i], bytes, ok[i] ? runs : 0)
 	if (ok[i])
-		printf("%.2f,%.1f,%.1f,%d,%d,%d,%.3f,%.3f,", wall[i], mbs[i], cpu[i], rss[i], vcs[i], ivcs[i],
-		       pms > 0 ? wall[i] / pms : 0, rms > 0 ? wall[i] / rms : 0)
+		printf("%.2f,%.1f,%.1f,%d,%d,%d,%s,%s,%s,", wall[i], mbs[i], cpu[i], rss[i], vcs[i], ivcs[i],
+		       pms > 0 ? sprintf("%.3f", wall[i] / pms) : "", rms > 0 ? sprintf("%.3f", wall[i] / rms) : "",
+		       lms > 0 ? sprintf("%.3f", wall[i] / lms) : "")
 	else
-		printf(",,,,,,,,")
+		printf(",,,,,,,,,")
 	r = result[i]; gsub(/"/, "\"\"", r)
 	printf("\"%s\"\n", r)
 }
@@ -209,7 +216,7 @@ function row_of(m, s, c,    i) {
 }
 BEGIN {
 	split("bytes KiB MiB GiB TiB", unit, " ")
-	colour[0] = "#4e79a7"; colour[1] = "#e15759"
+	colour[0] = "#4e79a7"; colour[1] = "#e15759"; colour[2] = "#59a14f"; colour[3] = "#b07aa1"
 }
 $1 == "method" || $1 == "round" { next }
 {   # a copy row: method copies chunk slots wall_ms MB/s cpu_ms rss_kib vol_cs invol_cs result...
@@ -222,45 +229,57 @@ $1 == "method" || $1 == "round" { next }
 		next
 	}
 	copies[n] = $2; chunk[n] = $3; slots[n] = $4; wall[n] = $5; mbs[n] = $6; cpu[n] = $7
-	rss[n] = $8; vcs[n] = $9; ivcs[n] = $10; result[n] = r; ok[n] = r == "verified"
+	rss[n] = $8; vcs[n] = $9; ivcs[n] = $10; result[n] = r; ok[n] = r == "verified" || r ~ /^size checked/
 }
 END {
 	if (mode == "copy" || mode == "copycsv" || mode == "copysvg") {
-		pms = wall_of("pipe", "-", chunk[1]); rms = wall_of("rw", "-", chunk[1])
+		pms = wall_of("pipe", "-", bchunk); rms = wall_of("rw", "-", bchunk); lms = wall_of("limit", "-", bchunk)
+		# by copies, 4 first; as the lab printed them within a count
+		for (i = 1; i <= n; i++) {
+			for (j = i - 1; j >= 1 && copies[by[j]] < copies[i]; j--) by[j + 1] = by[j]
+			by[j + 1] = i
+		}
 		if (mode == "copycsv") {
-			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
-			for (i = 1; i <= n; i++) csv_row(i, pms, rms)
+			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
+			for (k = 1; k <= n; k++) csv_row(by[k], pms, rms, lms)
 		} else if (mode == "copy") {
-			print "| method | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | output   |"
-			print "|--------|-------:|--------:|-------:|-------:|----------:|-------:|---------:|-------:|------:|----------|"
-			for (i = 1; i <= n; i++) {
-				printf("| %-6s | %6d |", name[i], copies[i])
+			print "| method   | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
+			print "|----------|-------:|--------:|-------:|-------:|----------:|-------:|---------:|-------:|------:|--------:|----------|"
+			for (k = 1; k <= n; k++) {
+				i = by[k]
+				printf("| %-8s | %6d |", name[i], copies[i])
 				if (ok[i]) {
 					printf(" %7.1f | %6.0f | %6.1f | %9s | %6d | %8d |", wall[i], mbs[i], cpu[i],
 					       size_text(rss[i] * 1024), vcs[i], ivcs[i])
 					if (pms > 0) printf(" %6.2f |", wall[i] / pms); else printf("      - |")
 					if (rms > 0) printf(" %5.2f |", wall[i] / rms); else printf("     - |")
+					if (lms > 0) printf(" %7.2f |", wall[i] / lms); else printf("       - |")
 				} else {
-					printf("         |        |        |           |        |          |        |       |")
+					printf("         |        |        |           |        |          |        |       |         |")
 				}
 				printf(" %s |\n", result[i])
 			}
+			for (k = 1; k <= n; k++)
+				if (chunk[by[k]] != bchunk && !noted[name[by[k]]]++)
+					printf("%s- %s: chunk %s, the largest message this system allows\n", k0++ ? "" : "\n", name[by[k]], size_text(chunk[by[k]]))
 		} else {
-			for (i = 1; i <= n; i++) {
-				bl[i] = name[i]; bg[i] = copies[i] == 4; bv[i] = ok[i] ? mbs[i] : 0
-				bn[i] = !ok[i] ? (result[i] ~ /^MISSING/ ? "not built" : "FAILED") : pms > 0 ? sprintf("(time x%.2f of pipe)", wall[i] / pms) : ""
+			leg[0] = "4 copies"; leg[1] = "2 copies"; leg[2] = "1 copy"; leg[3] = "0 copies (the kernel only)"
+			for (k = 1; k <= n; k++) {
+				i = by[k]
+				bl[k] = name[i]; bg[k] = copies[i] == 4 ? 0 : copies[i] == 2 ? 1 : copies[i] == 1 ? 2 : 3; bv[k] = ok[i] ? mbs[i] : 0
+				bn[k] = !ok[i] ? (result[i] ~ /^MISSING/ ? "not built" : result[i] ~ /^unavailable/ ? "unavailable" : "FAILED") : pms > 0 ? sprintf("(time x%.2f of pipe)", wall[i] / pms) : ""
 			}
-			svg(path, title, "MB/s", "2 copies (one process, or shared memory)", "4 copies (pipe)", n)
+			svg(path, title, "MB/s", 4, n)
 		}
 	} else if (mode == "sweep" || mode == "sweepcsv") {
 		ncol = split("rw/- pipe/- shm1/- ring/1 ring/2 ring/4 ring/8 ring/16 robust/4", col, " ")
 		nch = split(chunks, ch, " ")
 		if (mode == "sweepcsv") {
-			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,result"
+			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
 			for (c = 1; c <= nch; c++)
 				for (j = 1; j <= ncol; j++) {
 					split(col[j], ms, "/")
-					if ((i = row_of(ms[1], ms[2], ch[c]))) csv_row(i, wall_of("pipe", "-", ch[c]), wall_of("rw", "-", ch[c]))
+					if ((i = row_of(ms[1], ms[2], ch[c]))) csv_row(i, wall_of("pipe", "-", ch[c]), wall_of("rw", "-", ch[c]), 0)
 				}
 			exit
 		}
@@ -298,8 +317,8 @@ END {
 				printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else {
 			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
-			svg(path, "One-byte round trip between two processes (median, lower is better)", "us",
-			    "shared memory + semaphores", "pipe pair", n)
+			leg[0] = "shared memory + semaphores"; leg[1] = "pipe pair"
+			svg(path, "One-byte round trip between two processes (median, lower is better)", "us", 2, n)
 		}
 	}
 }'
@@ -391,7 +410,7 @@ if [ "$mode" = sweep ]; then
 		chunks="$chunks $c" k=$((k + 1))
 		for s in 4 1 2 8 16; do
 			# shellcheck disable=SC2086 # one word per method
-			if [ "$s" = 4 ]; then set -- $all_methods; else set -- ring; fi
+			if [ "$s" = 4 ]; then set -- $sweep_methods; else set -- ring; fi
 			progress "chunk $(size_text "$c") ($k of 11), $s slots"
 			mapfile -t ops < <(operands "$@")
 			run_lab "$work/out" -b "$c" -s "$s" -r "$runs" -d "$dir" "$input" "${ops[@]}" || status=$?
@@ -421,14 +440,19 @@ run_lab "$work/out" -b "$chunk" -s "$slots" -r "$runs" -d "$dir" "$input" "${ops
 progress_done
 [ -s "$work/out" ] || { say_errors; exit "$status"; }
 if [ -n "$csv" ]; then
-	render copycsv -v bytes="$bytes" <"$work/out"
+	render copycsv -v bytes="$bytes" -v bchunk="$chunk" <"$work/out"
 else
-	header "copy one file five ways"
-	printf -- '- input: %s\n- %s\n- every method: chunk %s; ring and robust: %s slots; median of %s runs after 1 warm-up\n\n' \
+	# shellcheck disable=SC2086 # one word per method
+	set -- $methods
+	header "copy one file $# ways"
+	printf -- '- input: %s\n- %s\n- every method: chunk %s; ring, robust and lockfree: %s slots; median of %s runs after 1 warm-up\n\n' \
 		"$inputline" "$filesline" "$(size_text "$chunk")" "$slots" "$runs"
-	render copy <"$work/out"
+	render copy -v bchunk="$chunk" <"$work/out"
+	# where each method makes its copies, in the lab's words
+	"$lab" --methods | awk -v picked=" $methods " 'NR == 1 { print "\nWhere the copies are made:\n" }
+		NR > 1 && index(picked, " " $1 " ") { m = $1; c = $2; sub(/^[^ ]+ +[0-9]+ /, ""); printf("- `%s` (%d): %s\n", m, c, $0) }'
 	if [ -n "$svg" ]; then
-		render copysvg -v path="$svg" \
+		render copysvg -v path="$svg" -v bchunk="$chunk" \
 			-v title="Copying $(size_text "$bytes"), chunk $(size_text "$chunk"): MB/s, median of $runs runs (higher is better)" <"$work/out"
 	fi
 	footer
