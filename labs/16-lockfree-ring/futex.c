@@ -19,9 +19,14 @@
 #include "unpipc.h"
 #include "lockfree-ring.h"
 
-#include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
+
+/* The operations of <linux/futex.h> (the kernel's ABI, never changed), written
+ * out because a musl toolchain need not have the kernel's headers. Not the
+ * _PRIVATE ones: the word is in memory shared between processes. */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
 
 long futex_waits, futex_wakes;
 

@@ -8,7 +8,9 @@
  * The pinger times every round trip; the echo sends each byte straight back.
  * With two CPUs they are pinned one to each: sleeping then means waking an
  * idle CPU, which is what the futex and the pipe pay for. CPU time is what
- * the two processes burn together (getrusage), beside the wall time. */
+ * the two processes burn together (getrusage), beside the wall time.
+ * Last, a stream of counts through a small ring, both sides spinning, with
+ * head and tail on a cache line each and then on one: false sharing, timed. */
 #define _GNU_SOURCE /* sched_setaffinity, MAP_ANONYMOUS: Linux calls */
 #include "unpipc.h"
 #include "lockfree-ring.h"
@@ -17,6 +19,7 @@
 #include <sys/resource.h>
 
 #define WARMUP 1000 /* untimed round trips first */
+#define STREAM_SLOTS 64 /* the stream's ring: counts, not chunks */
 
 enum method { PIPE, SEM, FUTEX, SPIN, SPIN_FUTEX, NMETHODS };
 static const char *const method_name[NMETHODS] = {"pipe", "semaphore", "futex", "spin", "spin+futex"};
@@ -28,6 +31,9 @@ struct court {
 	long echo_futex_calls;
 	_Alignas(CACHE_LINE) struct index to;   /* the others: the ball's number, pinger -> echo */
 	_Alignas(CACHE_LINE) struct index back; /* and echo -> pinger */
+	/* the stream: head and tail as in the copier, on two lines or on one */
+	_Alignas(CACHE_LINE) struct index line[2][CACHE_LINE / sizeof(struct index)];
+	_Alignas(CACHE_LINE) uint32_t ring[STREAM_SLOTS];
 };
 
 static double cpu_ms(void)
@@ -161,6 +167,45 @@ static void play(enum method m, struct court *c, double *us, long count, long sp
 	fflush(stdout);
 }
 
+/* False sharing, measured: a stream of counts through a ring of
+ * STREAM_SLOTS, both sides spinning, nothing else in the loop: head and tail
+ * on a cache line each, then on one. Nanoseconds a count. */
+static double stream(struct court *c, long count, bool same_line, int echo_cpu)
+{
+	struct timespec t0, t1;
+
+	memset(c, 0, sizeof *c);
+	c->pinger = getpid();
+	struct index *head = &c->line[0][0], *tail = same_line ? &c->line[0][1] : &c->line[1][0];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = Fork();
+	if (pid == 0) { /* the consumer */
+		if (echo_cpu >= 0)
+			pin(echo_cpu);
+		uint32_t h = 0;
+		for (uint32_t i = 0; i < (uint32_t)count; i++) {
+			while (h == i)
+				h = wait_change(head, h, -1, echo_tick, c);
+			if (c->ring[i % STREAM_SLOTS] != i)
+				err_quit("stream: count %lu read as %lu", (unsigned long)i,
+					 (unsigned long)c->ring[i % STREAM_SLOTS]);
+			advance(tail, i + 1);
+		}
+		exit(0);
+	}
+	c->echo = pid;
+	uint32_t t = 0;
+	for (uint32_t i = 0; i < (uint32_t)count; i++) {
+		while (i - t == STREAM_SLOTS)
+			t = wait_change(tail, t, -1, pinger_tick, c);
+		c->ring[i % STREAM_SLOTS] = i;
+		advance(head, i + 1);
+	}
+	wait_child(pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)count;
+}
+
 void pingpong(long count, long spin_us)
 {
 	static const long spin[NMETHODS] = {[FUTEX] = 0, [SPIN] = -1};
@@ -187,6 +232,10 @@ void pingpong(long count, long spin_us)
 		err_sys("malloc");
 	for (int m = 0; m < NMETHODS; m++)
 		play((enum method)m, c, us, count, m == SPIN_FUTEX ? spin_us : spin[m], cpus[1]);
+	long n = count * 100;
+	double apart = stream(c, n, false, cpus[1]), together = stream(c, n, true, cpus[1]);
+	printf("stream of %ld counts, spinning: head and tail on a line each %.1f ns a count, "
+	       "on one line (false sharing) %.1f ns: %.2fx\n", n, apart, together, together / apart);
 	free(us);
 	Munmap(c, sizeof *c);
 }
