@@ -115,7 +115,8 @@ uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)
 		}
 	}
 	/* relaxed: the flag is only a hint to the writer; a stale 1 costs it one
-	 * needless FUTEX_WAKE, never a lost one (we are awake) */
+	 * needless FUTEX_WAKE, never a lost one (we are awake). (It is 0 already
+	 * if the writer woke us.) */
 	atomic_store_explicit(&ix->sleeper, 0, memory_order_relaxed);
 	return now;
 }
@@ -127,7 +128,12 @@ void advance(struct index *ix, uint32_t value)
 	 * be done before this store is visible (the store-buffer pair, 1. above);
 	 * release + acquire allow exactly that reordering, seq_cst does not */
 	atomic_store_explicit(&ix->at, value, memory_order_seq_cst);
-	if (atomic_load_explicit(&ix->sleeper, memory_order_seq_cst)) {
+	/* a plain load first: the fast path writes nothing to the waiter's flag.
+	 * Then we take the flag (exchange, seq_cst like the load it follows):
+	 * a woken waiter takes a while to run, and until it does, every count we
+	 * publish would find its 1 still there and wake it again */
+	if (atomic_load_explicit(&ix->sleeper, memory_order_seq_cst) &&
+	    atomic_exchange_explicit(&ix->sleeper, 0, memory_order_seq_cst)) {
 		futex_wakes++;
 		if (futex(&ix->at, FUTEX_WAKE, 1, NULL) == -1)
 			err_sys("futex wake");

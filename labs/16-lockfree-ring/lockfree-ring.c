@@ -21,10 +21,11 @@
  * pingpong times one byte there and back, five ways (pingpong.c).
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
- *        close, atomic_load_explicit, atomic_store_explicit, syscall
- *        (SYS_futex: FUTEX_WAIT, FUTEX_WAKE), sched_yield, kill (pid, 0),
- *        read, write, shm_unlink; pingpong: fork, sched_setaffinity, pipe,
- *        sem_init, sem_post, sem_timedwait, getrusage, clock_gettime.
+ *        close, atomic_load_explicit, atomic_store_explicit,
+ *        atomic_exchange_explicit, syscall (SYS_futex: FUTEX_WAIT,
+ *        FUTEX_WAKE), sched_yield, kill (pid, 0), read, write, shm_unlink;
+ *        pingpong: fork, sched_setaffinity, pipe, sem_init, sem_post,
+ *        sem_timedwait, getrusage, clock_gettime.
  *
  *   $ bin/16-lockfree-ring server -s 8 in &
  *   $ bin/16-lockfree-ring client out

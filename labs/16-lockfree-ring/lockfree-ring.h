@@ -15,7 +15,8 @@
 enum role { SERVER, CLIENT };
 
 /* A count that one side advances and the other waits on. Only its one
- * writer stores `at`; only its one waiter stores `sleeper`. */
+ * writer stores `at`; its waiter sets `sleeper` to 1, and the writer takes it
+ * back to 0 when it wakes it (futex.c). */
 struct index {
 	_Atomic uint32_t at;      /* how many so far, mod 2^32; also the futex word */
 	_Atomic uint32_t sleeper; /* 1: the waiter sleeps (or is about to) in FUTEX_WAIT on `at` */
