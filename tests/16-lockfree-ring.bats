@@ -236,15 +236,15 @@ teardown() {
 }
 
 @test "16: pingpong prints a row for each of the five ways and the stream, pinned or saying why not" {
-	run -0 "$PROG" pingpong -c $((2000 / SLOW))
-	assert_line --index 0 --regexp "^one-byte round trips: $((2000 / SLOW)) per method, after 1000 untimed; (pinger on CPU [0-9]+, echo on CPU [0-9]+|one CPU only: not pinned, the two take turns on it)$"
+	run -0 "$PROG" pingpong -c $((500 / SLOW))
+	assert_line --index 0 --regexp "^one-byte round trips: $((500 / SLOW)) per method, after $((500 / SLOW)) untimed; (pinger on CPU [0-9]+, echo on CPU [0-9]+|one CPU only: not pinned, the two take turns on it)$"
 	assert_line --index 1 "method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip"
 	local num='[0-9]+\.[0-9]+' m i=2
 	for m in pipe semaphore futex spin spin\\+futex; do
 		assert_line --index "$i" --regexp "^$m +$num +$num +$num +$num +$num +$num +$num$"
 		i=$((i + 1))
 	done
-	assert_line --index 7 --regexp "^stream of $((200000 / SLOW)) counts, spinning: head and tail on a line each $num ns a count, on one line \(false sharing\) $num ns: ${num}x$"
+	assert_line --index 7 --regexp "^stream of $((50000 / SLOW)) counts, spinning: head and tail on a line each $num ns a count, on one line \(false sharing\) $num ns: ${num}x$"
 	assert_equal "${#lines[@]}" 8
 	# the futex way sleeps nearly every time (up to 4 calls a round trip: two
 	# waits, two wakes); spinning only never makes one

@@ -72,26 +72,37 @@ static long ns_since(const struct timespec *t0)
 	return (now.tv_sec - t0->tv_sec) * 1000000000L + (now.tv_nsec - t0->tv_nsec);
 }
 
+/* How long to spin is learnt from the last waits (one budget per process:
+ * each side's waits are all alike). A wait that ended within --spin says a
+ * spin would have caught it: the next spins get all of --spin. A longer one
+ * halves the budget, so that a side whose peer is slow, or does not get a CPU
+ * (a loaded machine), soon sleeps at once, as with a semaphore, instead of
+ * burning the CPU the peer may need. */
+static long budget_ns = -1;
+
 uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)(void *), void *arg)
 {
 	static int yield = -1; /* one_cpu(), asked once */
+	static long last_spin = -2; /* a new --spin (pingpong's rows) starts a new budget */
 	struct timespec t0;
 	uint32_t now;
-	long next_tick = TICK_MS * 1000000L;
+	long next_tick = TICK_MS * 1000000L, max_ns = spin_us * 1000;
 
 	if (yield == -1)
 		yield = one_cpu();
+	if (spin_us != last_spin)
+		budget_ns = max_ns, last_spin = spin_us;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* acquire: pairs with the writer's store in advance(): once we see its
 	 * new count, we see everything it wrote before (the slot, its len) */
-	for (unsigned n = 1; spin_us != 0; n++) {
+	for (unsigned n = 1; spin_us < 0 || budget_ns > 0; n++) {
 		if ((now = atomic_load_explicit(&ix->at, memory_order_acquire)) != seen)
 			return now;
 		relax(yield);
 		if (n % 64 != 0)
 			continue;
 		long ns = ns_since(&t0);
-		if (spin_us > 0 && ns > spin_us * 1000)
+		if (spin_us >= 0 && ns > budget_ns)
 			break;
 		if (ns > next_tick) { /* spinning only (-1): still look at the peer */
 			tick(arg);
@@ -118,6 +129,7 @@ uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)
 	 * needless FUTEX_WAKE, never a lost one (we are awake). (It is 0 already
 	 * if the writer woke us.) */
 	atomic_store_explicit(&ix->sleeper, 0, memory_order_relaxed);
+	budget_ns = ns_since(&t0) <= max_ns ? max_ns : budget_ns / 2;
 	return now;
 }
 

@@ -18,7 +18,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 
-#define WARMUP 1000 /* untimed round trips first */
+#define WARMUP 1000 /* untimed round trips first (at most; no more than -c) */
 #define STREAM_SLOTS 64 /* the stream's ring: counts, not chunks */
 
 enum method { PIPE, SEM, FUTEX, SPIN, SPIN_FUTEX, NMETHODS };
@@ -106,7 +106,7 @@ static int by_value(const void *a, const void *b)
 static void play(enum method m, struct court *c, double *us, long count, long spin, int echo_cpu)
 {
 	int to[2] = {-1, -1}, back[2] = {-1, -1};
-	long trips = WARMUP + count;
+	long warmup = count < WARMUP ? count : WARMUP, trips = warmup + count;
 	struct timespec start, t0, t1;
 
 	memset(c, 0, sizeof *c);
@@ -147,8 +147,8 @@ static void play(enum method m, struct court *c, double *us, long count, long sp
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (r != b)
 			err_quit("pingpong: sent %u, got %u back", b, r);
-		if (i > WARMUP)
-			us[i - WARMUP - 1] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+		if (i > warmup)
+			us[i - warmup - 1] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
 					     (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
 	}
 	wait_child(pid);
@@ -217,7 +217,8 @@ void pingpong(long count, long spin_us)
 	for (int i = 0; i < CPU_SETSIZE && found < 2; i++)
 		if (CPU_ISSET(i, &all))
 			cpus[found++] = i;
-	printf("one-byte round trips: %ld per method, after %d untimed; ", count, WARMUP);
+	printf("one-byte round trips: %ld per method, after %ld untimed; ", count,
+	       count < WARMUP ? count : WARMUP);
 	if (found == 2) {
 		pin(cpus[0]);
 		printf("pinger on CPU %d, echo on CPU %d\n", cpus[0], cpus[1]);
@@ -227,15 +228,15 @@ void pingpong(long count, long spin_us)
 	}
 	printf("method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip\n");
 	struct court *c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double *us = malloc((size_t)count * sizeof *us);
-	if (us == NULL)
-		err_sys("malloc");
+	/* mapped, not malloc'd: each echo is forked with a copy and exits without it */
+	size_t len = (size_t)count * sizeof(double);
+	double *us = Mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (int m = 0; m < NMETHODS; m++)
 		play((enum method)m, c, us, count, m == SPIN_FUTEX ? spin_us : spin[m], cpus[1]);
 	long n = count * 100;
 	double apart = stream(c, n, false, cpus[1]), together = stream(c, n, true, cpus[1]);
 	printf("stream of %ld counts, spinning: head and tail on a line each %.1f ns a count, "
 	       "on one line (false sharing) %.1f ns: %.2fx\n", n, apart, together, together / apart);
-	free(us);
+	Munmap(us, len);
 	Munmap(c, sizeof *c);
 }
