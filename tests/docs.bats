@@ -40,12 +40,13 @@ check_guides() {
 @test "docs/12-*.md: every console block runs as shown" { check_guides docs/12-*.md; }
 @test "docs/13-*.md: every console block runs as shown" { check_guides docs/13-*.md; }
 @test "docs/14-*.md: every console block runs as shown" { check_guides docs/14-*.md; }
+@test "docs/16-*.md: every console block runs as shown" { check_guides docs/16-*.md; }
 @test "docs/instructor.md: every console block runs as shown" { check_guides docs/instructor.md; }
 
 @test "docs/*.md not named above: every console block runs as shown" {
 	local f others=()
 	for f in docs/*.md; do
-		[[ $f =~ ^docs/(0[1-9]|1[0-3])-.*\.md$|^docs/instructor\.md$ ]] || others+=("$f")
+		[[ $f =~ ^docs/(0[1-9]|1[0-3]|16)-.*\.md$|^docs/instructor\.md$ ]] || others+=("$f")
 	done
 	check_guides "${others[@]}"
 }
