@@ -105,25 +105,27 @@ uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)
 		if (spin_us >= 0 && ns > budget_ns)
 			break;
 		if (ns > next_tick) { /* spinning only (-1): still look at the peer */
+			if ((now = atomic_load_explicit(&ix->at, memory_order_acquire)) != seen)
+				return now; /* (first the count: a peer may advance it, then exit) */
 			tick(arg);
 			next_tick += TICK_MS * 1000000L;
 		}
 	}
 	struct timespec timeout = {TICK_MS / 1000, TICK_MS % 1000 * 1000000L};
-	for (;;) {
+	for (bool ticked = false;; ) {
 		/* seq_cst, both: the announce and the look after it are the store
 		 * and load of the store-buffer pair (1. above); the load is also
 		 * acquire, as in the spin */
 		atomic_store_explicit(&ix->sleeper, 1, memory_order_seq_cst);
 		if ((now = atomic_load_explicit(&ix->at, memory_order_seq_cst)) != seen)
 			break;
+		if (ticked) /* a tick with no word, and still none: is the peer still there? */
+			tick(arg); /* (the count first: a peer may advance it, then exit) */
 		futex_waits++;
-		if (futex(&ix->at, FUTEX_WAIT, seen, &timeout) == -1) {
-			if (errno == ETIMEDOUT)
-				tick(arg); /* a tick with no word: is the peer still there? */
-			else if (errno != EAGAIN && errno != EINTR)
-				err_sys("futex wait");
-		}
+		long r = futex(&ix->at, FUTEX_WAIT, seen, &timeout);
+		ticked = r == -1 && errno == ETIMEDOUT;
+		if (r == -1 && !ticked && errno != EAGAIN && errno != EINTR)
+			err_sys("futex wait");
 	}
 	/* relaxed: the flag is only a hint to the writer; a stale 1 costs it one
 	 * needless FUTEX_WAKE, never a lost one (we are awake). (It is 0 already
