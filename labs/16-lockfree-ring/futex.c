@@ -73,11 +73,13 @@ static long ns_since(const struct timespec *t0)
 }
 
 /* How long to spin is learnt from the last waits (one budget per process:
- * each side's waits are all alike). A wait that ended within --spin says a
- * spin would have caught it: the next spins get all of --spin. A longer one
- * halves the budget, so that a side whose peer is slow, or does not get a CPU
- * (a loaded machine), soon sleeps at once, as with a semaphore, instead of
- * burning the CPU the peer may need. */
+ * each side's waits are all alike). A wait longer than --spin halves the
+ * budget, so that a side whose peer is slow, or does not get a CPU (a loaded
+ * machine), soon sleeps at once, as with a semaphore, instead of burning the
+ * CPU the peer may need. A wait that ended within --spin says a spin would
+ * have caught it: the budget doubles (plus 1 µs, to grow from 0), up to
+ * --spin. Cut fast, grown back slowly: a few quick hand-offs among slow ones
+ * do not bring back the long spins. */
 static long budget_ns = -1;
 
 uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)(void *), void *arg)
@@ -131,7 +133,10 @@ uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)
 	 * needless FUTEX_WAKE, never a lost one (we are awake). (It is 0 already
 	 * if the writer woke us.) */
 	atomic_store_explicit(&ix->sleeper, 0, memory_order_relaxed);
-	budget_ns = ns_since(&t0) <= max_ns ? max_ns : budget_ns / 2;
+	if (ns_since(&t0) > max_ns)
+		budget_ns /= 2;
+	else if ((budget_ns = budget_ns * 2 + 1000) > max_ns)
+		budget_ns = max_ns;
 	return now;
 }
 
