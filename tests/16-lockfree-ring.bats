@@ -20,6 +20,18 @@ setup_file() {
 corrupt_ring() { "$BATS_FILE_TMPDIR/corrupt-ring" "$@"; }
 
 setup() { copier_setup; }
+
+# opened PID NAME: wait (up to 10 s) until process PID has the file NAME open.
+opened() {
+	local fd i
+	for ((i = 0; i < 100; i++)); do
+		for fd in "/proc/$1/fd/"*; do
+			[[ $(readlink "$fd" 2>/dev/null) != */"$2" ]] || return 0
+		done
+		sleep 0.1
+	done
+	fail "process $1 never opened $2"
+}
 met() { corrupt_ring "$(full_name "$1")" pids >/dev/null; } # the client has mapped the ring
 client_waits() { asleep "$cpid"; } # in its naps, polling for the server
 teardown() {
@@ -186,10 +198,13 @@ teardown() {
 		start client "$PROG" client -n badtail outfifo
 		cpid=$pid
 		met badtail
+		opened "$cpid" outfifo
+		kill -STOP "$cpid" # or its next store of tail could undo ours before the server looks
 		corrupt_ring "$(full_name badtail)" tail "$tail"
 		finish server "$spid"
 		assert_equal "$status" 1
 		assert_output "$LAB server: corrupt shared header (tail $((tail)))"
+		kill -CONT "$cpid"
 		exec 8>&- # no reader left: the client's write fails
 		finish client "$cpid"
 		assert_equal "$status" 1
