@@ -81,7 +81,7 @@ offset $PAGE: SIGBUS (caught): a whole page past end-of-file
 	for cmd in "shared empty X" "private empty X" "eof empty"; do
 		# shellcheck disable=SC2086 # the words are the arguments
 		run -1 "$BIN/06-mmap-file" $cmd
-		assert_output "06-mmap-file: empty is empty: a mapping needs at least one byte of file (mmap of 0 bytes fails with EINVAL); put something in it first"
+		assert_output "06-mmap-file: empty is empty: no byte to map (a mapping of its 0 bytes fails with EINVAL, and every page of a longer one is past end-of-file); put something in it first"
 	done
 	assert_file_empty empty
 }

@@ -125,7 +125,9 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 }
 
 @test "07: a full /dev/shm fails in create (ENOSPC), not later with SIGBUS" {
-	unshare -m true 2>/dev/null || skip "needs unshare -m (root)"
+	local why
+	why=$(unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /dev/shm' 2>&1) ||
+		skip "needs a private mount namespace with a small tmpfs: unshare -m said: ${why:-nothing (exit status $?)}"
 	run -1 unshare -m bash -c "mount -t tmpfs -o size=64k tmpfs /dev/shm &&
 		'$BIN/07-posix-shm' create big 1000000; status=\$?; ls /dev/shm; exit \$status"
 	assert_output "07-posix-shm: posix_fallocate 1000000 bytes for /$SHMLAB_IPC_PREFIX.big: No space left on device"

@@ -5,10 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SHMLAB_BIN:-bin}
 
+# Headings in bold on a terminal only, and not when NO_COLOR is set (no-color.org).
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	bold=$'\033[1m' plain=$'\033[0m'
+fi
+
 step() {
 	local title=$1
 	shift
-	printf '\n\033[1m== %s\033[0m\n$ %s\n' "$title" "$*"
+	printf '\n%s== %s%s\n$ %s\n' "$bold" "$title" "$plain" "$*"
 	"$@"
 }
 
@@ -81,10 +87,25 @@ step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \
 	"$BIN/14-atomic-counter" -q 1000000
 step "14 atomic-counter: five ways to count, timed" \
 	"$BIN/14-atomic-counter" --compare 100000
+step "15 memory-order: each stores its flag, then loads the other's; both can see 0" \
+	"$BIN/15-memory-order" --litmus
+step "15 memory-order: Peterson's lock from plain loads and stores loses updates" \
+	"$BIN/15-memory-order" -q 100000
+step "15 memory-order: a seq_cst fence between store and load mends it" \
+	"$BIN/15-memory-order" -q --fence 100000
 step "16 lockfree-ring: the ring of 10 with no semaphores: two atomic counts, a futex to sleep" \
 	"$BIN/16-lockfree-ring" copy -b 4096 -s 16 "$copy_dir/in" "$copy_dir/out"
 step "16 lockfree-ring: again byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
 step "16 lockfree-ring: one byte there and back: pipe, semaphores, futex, spin" \
 	"$BIN/16-lockfree-ring" pingpong -c 500
+printf 'hello, sealed world\n' >"$copy_dir/notes.txt"
+"$BIN/17-memfd-seal" serve -n tour -c 2 "$copy_dir/notes.txt" >"$copy_dir/serve17.log" &
+server=$!
+step "17 memfd-seal: memory with no name, sealed, received over a Unix socket and checked" \
+	"$BIN/17-memfd-seal" get -n tour "$copy_dir/copy.txt"
+step "17 memfd-seal: the holder tries to write, grow and truncate it: the seals refuse" \
+	"$BIN/17-memfd-seal" attack -n tour
+wait "$server"
+step "17 memfd-seal: what the server said" cat "$copy_dir/serve17.log"
 step "race statistics: 02 over 10 runs" \
 	labs/tools/race-stats.sh -b "$BIN" -n 10 02 -q 1000000

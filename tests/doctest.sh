@@ -14,10 +14,13 @@
 #
 # Each command runs as `bash -c COMMAND` from the repository root, stdin from
 # /dev/null, stdout and stderr merged, under `timeout` (DOCTEST_TIMEOUT seconds,
-# default 60). The commands of one block share a fresh SHMLAB_IPC_PREFIX and a
-# fresh TMPDIR (shell variables do not carry over from one command to the next);
-# after the block nothing may be left under that prefix in /dev/shm and no
-# shmlab-* file in that TMPDIR. If SHMLAB_BIN is set (e.g. build/san/bin), a
+# default 60), with TMPDIR unset as on a fresh Debian (a guide must not need it).
+# The commands of one block share a fresh SHMLAB_IPC_PREFIX (shell variables do
+# not carry over from one command to the next); after the block nothing may be
+# left under that prefix in /dev/shm. (Without TMPDIR the labs' temp files go
+# to /tmp, which other users' runs share, so they are not looked for here: each
+# lab's own tests check that it leaves none.) If SHMLAB_BIN is set (e.g.
+# build/san/bin), a
 # command's "bin/" at its start or after a space or one of | ; & ( is replaced by it.
 #
 # Needs only bash, coreutils, awk, sed, diff.
@@ -128,7 +131,7 @@ run_block() {
 		[ -f "$dir/$n.exp" ] || : >"$dir/$n.exp"
 		cmd=$(rewrite <"$dir/$n.cmd")
 		status=0
-		(cd "$root" && SHMLAB_IPC_PREFIX=$prefix TMPDIR=$tmp \
+		(cd "$root" && unset TMPDIR && SHMLAB_IPC_PREFIX=$prefix \
 			timeout -k 5 "${DOCTEST_TIMEOUT:-60}" bash -c "$cmd" </dev/null >"$tmp.out" 2>&1) || status=$?
 		if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 			echo "FAIL $file:$(cat "$dir/$n.line"): timed out after ${DOCTEST_TIMEOUT:-60} s:"
@@ -148,10 +151,7 @@ run_block() {
 		fi
 	done
 	# What the block left behind is reported, then removed.
-	left=$({
-		find /dev/shm -maxdepth 1 -name "*${prefix}.*"
-		find "$tmp" -maxdepth 1 -name 'shmlab-*'
-	} 2>/dev/null)
+	left=$(find /dev/shm -maxdepth 1 -name "*${prefix}.*" 2>/dev/null)
 	if [ -n "$left" ]; then
 		echo "FAIL $where: the block left behind:"
 		indent <<<"$left"

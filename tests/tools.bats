@@ -561,6 +561,22 @@ report() {
 
 # ---- the tour ----
 
+@test "demo: headings are bold on a terminal only, and never with NO_COLOR" {
+	local fake="$BATS_TEST_TMPDIR/fake" esc=$'\033['
+	command -v script >/dev/null || skip "needs script(1) for a terminal"
+	mkdir "$fake"
+	printf '#!/bin/sh\nexit 3\n' >"$fake/01-fork-counter" # the tour stops after one heading
+	chmod +x "$fake/01-fork-counter"
+	run env SHMLAB_BIN="$fake" NO_COLOR= tests/demo.sh
+	assert_output --partial "== 01 fork-counter"
+	refute_output --partial "$esc"
+	run script -qec "env SHMLAB_BIN='$fake' NO_COLOR= tests/demo.sh" /dev/null
+	assert_output --partial "${esc}1m== 01 fork-counter"
+	run script -qec "env SHMLAB_BIN='$fake' NO_COLOR=1 tests/demo.sh" /dev/null
+	assert_output --partial "== 01 fork-counter"
+	refute_output --partial "$esc"
+}
+
 @test "demo: the tour runs every lab to the end, exit 0, and leaves nothing" {
 	local lab
 	skip_under_valgrind "the tour counts to a million per lab: many minutes there"

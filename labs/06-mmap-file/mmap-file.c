@@ -39,8 +39,9 @@ static int open_file(const char *path, int oflag, struct stat *st)
 	if (!S_ISREG(st->st_mode))
 		err_quit("%s is not a regular file", path);
 	if (st->st_size == 0)
-		err_quit("%s is empty: a mapping needs at least one byte of file "
-			 "(mmap of 0 bytes fails with EINVAL); put something in it first", path);
+		err_quit("%s is empty: no byte to map (a mapping of its 0 bytes fails with EINVAL, "
+			 "and every page of a longer one is past end-of-file); put something in it first",
+			 path);
 	if ((uintmax_t)st->st_size > SIZE_MAX / 2)
 		err_quit("%s is too big to map here", path);
 	return fd;
