@@ -93,6 +93,11 @@ step "15 memory-order: Peterson's lock from plain loads and stores loses updates
 	"$BIN/15-memory-order" -q 100000
 step "15 memory-order: a seq_cst fence between store and load mends it" \
 	"$BIN/15-memory-order" -q --fence 100000
+step "16 lockfree-ring: the ring of 10 with no semaphores: two atomic counts, a futex to sleep" \
+	"$BIN/16-lockfree-ring" copy -b 4096 -s 16 "$copy_dir/in" "$copy_dir/out"
+step "16 lockfree-ring: again byte for byte the same" cmp "$copy_dir/in" "$copy_dir/out"
+step "16 lockfree-ring: one byte there and back: pipe, semaphores, futex, spin" \
+	"$BIN/16-lockfree-ring" pingpong -c 500
 printf 'hello, sealed world\n' >"$copy_dir/notes.txt"
 "$BIN/17-memfd-seal" serve -n tour -c 2 "$copy_dir/notes.txt" >"$copy_dir/serve17.log" &
 server=$!

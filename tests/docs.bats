@@ -41,6 +41,7 @@ check_guides() {
 @test "docs/13-*.md: every console block runs as shown" { check_guides docs/13-*.md; }
 @test "docs/14-*.md: every console block runs as shown" { check_guides docs/14-*.md; }
 @test "docs/15-*.md: every console block runs as shown" { check_guides docs/15-*.md; }
+@test "docs/16-*.md: every console block runs as shown" { check_guides docs/16-*.md; }
 @test "docs/17-*.md: every console block runs as shown" { check_guides docs/17-*.md; }
 @test "docs/instructor.md: every console block runs as shown" { check_guides docs/instructor.md; }
 

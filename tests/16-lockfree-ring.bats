@@ -1,0 +1,313 @@
+#!/usr/bin/env bats
+# 16-lockfree-ring: the copier of 10 on a lock-free ring (head and tail
+# atomics, a futex sleep), and its pingpong.
+# shellcheck disable=SC2030,SC2031,SC2034,SC2154 # LAB is for copier.bash; run and copier.bash set status, stderr, pid... (per test)
+
+load helper
+load copier
+bats_require_minimum_version 1.5.0
+
+PROG="$BIN/16-lockfree-ring"
+LAB=16-lockfree-ring
+
+# The test tool that tampers with a running copy's shared object
+# (tests/corrupt-ring.c), built with the labs' compiler: the layout must match.
+setup_file() {
+	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+		-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/corrupt-ring" \
+		"$BATS_TEST_DIRNAME/corrupt-ring.c"
+}
+corrupt_ring() { "$BATS_FILE_TMPDIR/corrupt-ring" "$@"; }
+
+setup() { copier_setup; }
+
+# opened PID NAME: wait (up to 10 s) until process PID has the file NAME open.
+opened() {
+	local fd i
+	for ((i = 0; i < 100; i++)); do
+		for fd in "/proc/$1/fd/"*; do
+			[[ $(readlink "$fd" 2>/dev/null) != */"$2" ]] || return 0
+		done
+		sleep 0.1
+	done
+	fail "process $1 never opened $2"
+}
+met() { corrupt_ring "$(full_name "$1")" pids >/dev/null; } # the client has mapped the ring
+client_waits() { asleep "$cpid"; } # in its naps, polling for the server
+teardown() {
+	exec 8>&-
+	[ -z "${perm_dir:-}" ] || rm -rf "$perm_dir"
+	shmlab_teardown
+}
+
+@test "16: copy is byte-exact for 0, 1, chunk-1, chunk, chunk+1 bytes and many chunks" {
+	copier_byte_exact_sizes
+}
+
+@test "16: the default chunk is 64 KiB" {
+	copier_default_chunk 65536
+}
+
+@test "16: byte-exact with 1, 2, 3 and 7 slots, the ring wrapping many times" {
+	copier_ring_slots
+}
+
+@test "16: the default ring is 4 slots of 64 KiB, and the server may set it" {
+	copier_default_ring
+}
+
+@test "16: --spin 0 (sleep at once), a long spin, and --same-line: all byte-exact" {
+	head -c 1000003 /dev/urandom >in
+	for opts in "--spin 0" "--spin 100000" "--same-line" "--same-line --spin 0 -s 1"; do
+		# shellcheck disable=SC2086 # one word per option
+		run --separate-stderr -0 "$PROG" copy -b 4096 $opts in out
+		cmp in out
+		assert_equal "$(sort <<<"$stderr")" "$(summary 1000003 245)"
+	done
+	# the server's --same-line is in the object: the client finds tail where it is
+	begin server line -b 1000 --same-line in
+	run -0 "$PROG" client -n line --spin 0 out2
+	assert_output "$LAB client: received 1000003 bytes in 1001 chunks"
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp in out2
+}
+
+@test "16: binary data: every byte value, NULs and newlines included" {
+	copier_binary_data
+}
+
+@test "16: a sparse 5 GiB input streamed to stdout is byte-exact (offsets past 4 GiB)" {
+	copier_sparse_5g_to_stdout 81920
+}
+
+@test "16: input from a pipe, output to a pipe" {
+	copier_pipes
+}
+
+@test "16: server first, then client; and client first, then server" {
+	copier_either_order 4
+}
+
+@test "16: server from stdin, client to stdout" {
+	copier_stdin_stdout
+}
+
+@test "16: OUTPUT is replaced only when complete, with the usual permissions" {
+	copier_output_replaced_when_complete
+}
+
+@test "16: input missing or a directory: exit 1, no OUTPUT, nothing left" {
+	copier_bad_input
+}
+
+@test "16: output directory missing, OUTPUT a directory: exit 1, nothing left" {
+	copier_bad_output
+}
+
+@test "16: input unreadable, output directory unwritable: exit 1, nothing left" {
+	copier_permissions
+}
+
+@test "16: OUTPUT on /dev/full: ENOSPC reported, exit 1, no temp file in /dev" {
+	copier_dev_full
+}
+
+@test "16: a peer that never comes: each side gives up after -t seconds" {
+	copier_peer_never_comes "no word from the client for 1 s"
+}
+
+@test "16: a side killed mid-copy (KILL, INT, TERM): the other says it died, exit 1, nothing left" {
+	local sig victim other opid
+	for sig in KILL INT TERM; do
+		for victim in server client; do
+			meet stop - # -: a client killed by SIGKILL would leave its temp file beside OUTPUT
+			mark_time
+			if [ "$victim" = server ]; then
+				kill -s "$sig" "$spid"
+				finish server "$spid"
+				other=client opid=$cpid
+			else
+				kill -s "$sig" "$cpid"
+				finish client "$cpid"
+				exec 8>&- # the server sleeps in read() until data or end of file comes
+				other=server opid=$spid
+			fi
+			assert_equal "$status" $((128 + $(kill -l "$sig")))
+			finish "$other" "$opid" 10
+			assert_equal "$status" 1
+			assert_output --regexp "^$LAB $other: the $victim \(pid [0-9]+\) died$"
+			[ "$elapsed_ms" -lt 5000 ] || fail "$sig $victim: took $elapsed_ms ms"
+			exec 8>&-
+			rm fifo
+			assert_nothing_left
+		done
+	done
+}
+
+@test "16: a server stuck on a full ring notices a killed client at once, not after -t" {
+	head -c 1000000 /dev/urandom >in
+	hold_fifo outfifo # nobody reads it: the client blocks in write(), the ring fills
+	start server "$PROG" server -n full -t 60 in
+	spid=$pid
+	start client "$PROG" client -n full -t 60 outfifo
+	cpid=$pid
+	met full
+	sleep 0.2
+	mark_time
+	kill -9 "$cpid"
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	assert_output --regexp "^$LAB server: the client \(pid [0-9]+\) died$"
+	[ "$elapsed_ms" -lt 5000 ] || fail "took $elapsed_ms ms"
+	finish client "$cpid"
+	assert_equal "$status" 137
+}
+
+@test "16: a second server on a name in use: File exists, exit 1, the first copy goes on" {
+	copier_second_server
+}
+
+@test "16: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {
+	copier_copy_child_killed
+}
+
+@test "16: copy: SIGINT or SIGTERM stops the parent and both children" {
+	copier_copy_signals
+}
+
+@test "16: a corrupt head: the waiting client says so and exits 1, writing nothing" {
+	meet bad out
+	corrupt_ring "$(full_name bad)" head 0x7fffffff
+	finish client "$cpid"
+	assert_equal "$status" 1
+	assert_output "$LAB client: corrupt shared header (head 2147483647)"
+	assert_file_not_exists out
+	exec 8>&- # the server reads end of file, then waits for a client that is gone
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	assert_output --regexp "^$LAB server: the client \(pid [0-9]+\) died$"
+}
+
+@test "16: a corrupt tail: the server says so and exits 1" {
+	for tail in 0x7fffffff 0xfffffffe; do # far ahead of head, and behind it
+		head -c 1000000 /dev/urandom >in
+		hold_fifo outfifo # nobody reads it: the client blocks in write()
+		start server "$PROG" server -n badtail in
+		spid=$pid
+		start client "$PROG" client -n badtail outfifo
+		cpid=$pid
+		met badtail
+		opened "$cpid" outfifo
+		kill -STOP "$cpid" # or its next store of tail could undo ours before the server looks
+		corrupt_ring "$(full_name badtail)" tail "$tail"
+		finish server "$spid"
+		assert_equal "$status" 1
+		assert_output "$LAB server: corrupt shared header (tail $((tail)))"
+		kill -CONT "$cpid"
+		exec 8>&- # no reader left: the client's write fails
+		finish client "$cpid"
+		assert_equal "$status" 1
+		rm outfifo
+		assert_nothing_left
+	done
+}
+
+@test "16: a corrupt chunk length or layout: the client exits 1 before writing" {
+	meet bad out
+	kill -STOP "$cpid"
+	printf 'hello' >&8
+	corrupt_ring "$(full_name bad)" len 0x7fffffff # once the server has filled it
+	kill -CONT "$cpid"
+	finish client "$cpid"
+	assert_equal "$status" 1
+	assert_output "$LAB client: corrupt shared header (len 2147483647)"
+	assert_file_not_exists out
+	exec 8>&-
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	rm fifo
+
+	echo data >in
+	begin server bad -t 2 in
+	corrupt_ring "$(full_name bad)" same_line 7
+	run -1 "$PROG" client -n bad out
+	assert_output "$LAB client: corrupt shared header (same_line 7)"
+	assert_file_not_exists out
+	finish server "$spid" 10
+	assert_equal "$status" 1
+	assert_output "$LAB server: no word from the client for 2 s"
+}
+
+@test "16: pinned to one CPU, a long spin does not make the copy crawl: the spinner yields" {
+	command -v taskset >/dev/null || skip "taskset (util-linux) is missing"
+	head -c $((4000000 / SLOW)) /dev/urandom >in
+	# 1 s spins, 4000 hand-offs: here 0.05 s; without the yield in the spin
+	# (tried) 31 s, each hand-off costing the spinner's time slice
+	start copy taskset -c 0 "$PROG" copy -b 1000 -s 2 --spin 1000000 in out
+	finish copy "$pid" 20
+	assert_equal "$status" 0
+	cmp in out
+}
+
+@test "16: pingpong prints a row for each of the five ways and the stream, pinned or saying why not" {
+	run -0 "$PROG" pingpong -c $((500 / SLOW))
+	assert_line --index 0 --regexp "^one-byte round trips: $((500 / SLOW)) per method, after $((500 / SLOW)) untimed; (pinger on CPU [0-9]+, echo on CPU [0-9]+|one CPU only: not pinned, the two take turns on it)$"
+	assert_line --index 1 "method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip"
+	local num='[0-9]+\.[0-9]+' m i=2
+	for m in pipe semaphore futex spin spin\\+futex; do
+		assert_line --index "$i" --regexp "^$m +$num +$num +$num +$num +$num +$num +$num$"
+		i=$((i + 1))
+	done
+	assert_line --index 7 --regexp "^stream of $((50000 / SLOW)) counts, spinning: head and tail on a line each $num ns a count, on one line \(false sharing\) $num ns: ${num}x$"
+	assert_equal "${#lines[@]}" 8
+	# the futex way sleeps nearly every time (up to 4 calls a round trip: two
+	# waits, two wakes); spinning only never makes one
+	[[ ${lines[4]} =~ \ ([0-9.]+)$ ]] && [ "${BASH_REMATCH[1]%.*}" -ge 1 ] ||
+		fail "futex: fewer than 1 call a round trip: ${lines[4]}"
+	assert_line --index 5 --regexp " 0\.00$"
+	if command -v taskset >/dev/null; then
+		run -0 taskset -c 0 "$PROG" pingpong -c 200 --spin 0
+		assert_line --index 0 --partial "one CPU only: not pinned, the two take turns on it"
+	fi
+}
+
+@test "16: no futex system call (ENOSYS): a clear error, exit 1" {
+	skip_under_valgrind "strace cannot trace valgrind's guest"
+	[ -z "${SHMLAB_SANITIZED:-}" ] || skip "the sanitizers' runtime makes futex calls of its own, and spins when they fail"
+	command -v strace >/dev/null || skip "strace is missing"
+	strace -o /dev/null -e trace=none true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed?)"
+	echo data >in
+	run -1 strace -o /dev/null -f -e trace=futex -e inject=futex:error=ENOSYS "$PROG" copy in out
+	assert_output "$LAB: futex (this lab needs Linux's futex(2)): Function not implemented"
+	assert_file_not_exists out
+	run -1 strace -o /dev/null -f -e trace=futex -e inject=futex:error=ENOSYS "$PROG" pingpong -c 10
+	assert_output "$LAB: futex (this lab needs Linux's futex(2)): Function not implemented"
+}
+
+@test "16: bad arguments are usage errors (exit 2)" {
+	copier_usage_errors
+	copier_ring_usage_errors
+	run -2 "$PROG" copy --spin in out
+	assert_usage_error "MICROSECONDS 'in' is not a number"
+	run -2 "$PROG" copy in out --spin
+	assert_usage_error "option --spin needs a value"
+	run -2 "$PROG" server --spin 1000001 in
+	assert_usage_error "MICROSECONDS '1000001' is out of range (want 0 to 1000000)"
+	run -2 "$PROG" client --same-line out
+	assert_usage_error "unknown option '--same-line' for client"
+	run -2 "$PROG" copy --fast in out
+	assert_usage_error "unknown option '--fast' for copy"
+	run -2 "$PROG" pingpong -c 0
+	assert_usage_error "COUNT '0' is out of range (want 1 to 10000000)"
+	run -2 "$PROG" pingpong -c
+	assert_usage_error "COUNT is empty"
+	run -2 "$PROG" pingpong --same-line
+	assert_usage_error "unexpected argument '--same-line' for pingpong"
+}
+
+@test "16: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr -0 "$PROG" -h
+	assert_output "usage: 16-lockfree-ring server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | pingpong [-c COUNT] [--spin US]"
+	assert_equal "$stderr" ""
+}
