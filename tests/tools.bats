@@ -36,8 +36,12 @@ fake_lab() {
 		n=\$(cat "$dir/runs" 2>/dev/null || echo 0)
 		echo \$((n + 1)) >"$dir/runs"
 		lost=(${*})
-		l=\${lost[n]}
+		l=\${lost[n]%@*} ov=\${lost[n]#*@}
 		[ "\$l" = fail ] && { echo "99-fake: it broke" >&2; exit 1; }
+		case \${lost[n]} in
+		*@-) echo "no overlap: the child's loop began 0.100 ms after the parent's had ended" ;;
+		*@*) echo "overlap: the loops ran side by side for \$ov of 20.000 ms" ;;
+		esac
 		echo "result: counter=\$((2000 - l)) expected=2000 lost=\$l"
 	EOF
 	chmod +x "$dir/99-fake"
@@ -72,11 +76,17 @@ assert_well_formed() {
 
 # ---- race-stats ----
 
-@test "race: the racy lab, summed up in one line" {
+@test "race: the racy lab, summed up with its overlaps" {
 	run -0 labs/tools/race-stats.sh -b "$BIN" -n 5 02 -y $((2000 / SLOW))
-	assert_output --regexp "^02-shared-race -y $((2000 / SLOW)): [0-5] of 5 runs lost updates; lost min [0-9]+ median [0-9]+ max [0-9]+\$"
-	assert_equal "${#lines[@]}" 1
-	[[ $output =~ min\ ([0-9]+)\ median\ ([0-9]+)\ max\ ([0-9]+)$ ]]
+	assert_line --index 0 --regexp "^02-shared-race -y $((2000 / SLOW)): [0-5] of 5 runs lost updates; lost min [0-9]+ median [0-9]+ max [0-9]+\$"
+	# the runs with and without overlap add up to 5
+	local over=0 apart=0
+	[[ $output =~ $'\n'overlap:\ ([1-5])\ of\ 5\ runs,\ (all|[0-5])\ of\ them\ lost\ updates\;\ side\ by\ side\ min\ [0-9.]+\ median\ [0-9.]+\ max\ [0-9.]+\ ms($'\n'|$) ]] &&
+		over=${BASH_REMATCH[1]}
+	[[ $output =~ $'\n'no\ overlap:\ ([1-5])\ of\ 5\ runs,\ 0\ of\ them\ lost\ updates$ ]] && apart=${BASH_REMATCH[1]}
+	assert_equal $((over + apart)) 5
+	assert_equal "${#lines[@]}" $((1 + (over > 0) + (apart > 0)))
+	[[ ${lines[0]} =~ min\ ([0-9]+)\ median\ ([0-9]+)\ max\ ([0-9]+)$ ]]
 	min=${BASH_REMATCH[1]} median=${BASH_REMATCH[2]} max=${BASH_REMATCH[3]}
 	[ "$min" -le "$median" ] && [ "$median" -le "$max" ] || fail "min $min median $median max $max"
 }
@@ -96,6 +106,19 @@ assert_well_formed() {
 	run -0 labs/tools/race-stats.sh -b "$dir" -n 3 99-fake x
 	assert_output "99-fake x: 2 of 3 runs lost updates; lost min 0 median 5 max 7"
 	assert_equal "$(cat "$dir/runs")" 3
+}
+
+@test "race: the overlap lines count the runs with and without overlap" {
+	local dir
+	dir=$(fake_lab 5@2.500 0@- 7@10.000 0@0.010 3@1.250 0@-)
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 6 99
+	assert_output "99-fake -q 1000000: 3 of 6 runs lost updates; lost min 0 median 1 max 7
+overlap: 4 of 6 runs, 3 of them lost updates; side by side min 0.010 median 1.875 max 10.000 ms
+no overlap: 2 of 6 runs, 0 of them lost updates"
+	rm "$dir/runs"
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 1 99
+	assert_output "99-fake -q 1000000: 1 of 1 runs lost updates; lost min 5 median 5 max 5
+overlap: 1 of 1 runs, all of them lost updates; side by side min 2.500 median 2.500 max 2.500 ms"
 }
 
 @test "race: a failing run, a missing lab and bad options are errors" {
