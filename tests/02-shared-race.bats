@@ -8,7 +8,9 @@ bats_require_minimum_version 1.5.0
 # Run 02 -q 1000000 until 10 runs whose loops overlapped by 1 ms or more (at
 # most 60 runs). Lost updates need both loops under way at once, so: every
 # run with no overlap lost nothing, and at least 9 of the 10 lost updates.
-# A busy machine gives fewer overlapping runs, never a different verdict.
+# A busy machine gives fewer overlapping runs, never a different verdict
+# (measured with two CPU-bound programs beside it: 13 of 40 runs did not
+# overlap, all lost none; 27 did, by 1.8 to 22 ms, and all 27 lost updates).
 @test "02: loops that overlap lose updates (9 of 10 runs), loops that do not lose none" {
 	[ "$(nproc)" -gt 1 ] && [ -z "${SHMLAB_VALGRIND:-}" ] ||
 		skip "needs two CPUs without valgrind: on one, loops overlap in time but take turns (see -y below)"
@@ -19,8 +21,10 @@ bats_require_minimum_version 1.5.0
 		[ -n "$lost" ] || fail "run $i printed no result line: $out"
 		if [[ $out =~ (^|$'\n')"overlap: the loops ran side by side for "([0-9]+)\.[0-9]{3}" of "[0-9.]+" ms"$'\n' ]]; then
 			ms=${BASH_REMATCH[2]}
-		elif [[ $out =~ (^|$'\n')"no overlap: the "(parent|child)"'s loop began "[0-9.]+" ms after the "(parent|child)"'s had ended"$'\n' ]]; then
-			[ "$lost" = 0 ] || fail "run $i: no overlap, yet lost=$lost: $out"
+		elif [[ $out =~ (^|$'\n')"no overlap: the "(parent|child)"'s loop began "([0-9.]+)" ms after the "(parent|child)"'s had ended"$'\n' ]]; then
+			# the times are a few ns inside each loop: a gap of 0.000 ms proves nothing
+			[ "$lost" = 0 ] || [ "${BASH_REMATCH[3]}" = 0.000 ] ||
+				fail "run $i: no overlap, yet lost=$lost: $out"
 			ms=none
 		else
 			fail "run $i printed no overlap line: $out"
@@ -80,16 +84,17 @@ bats_require_minimum_version 1.5.0
 	local marked=0
 	for _ in 1 2 3 4 5; do
 		run -0 "$BIN/02-shared-race" -y -v 8
-		# the overlap, 16 loads, a header, a summary, the result
+		# 16 loads, a header, a summary, the overlap, the result
 		assert_equal "$(grep -cE '^trace: +[0-9]+  (parent|child) +[0-9]+ -> [0-9]+' <<<"$output")" 16
-		assert_line --index 0 --regexp '^(no )?overlap: '
-		assert_line --index 1 --regexp '^trace: +ns  who +load -> store$'
+		assert_line --index 0 --regexp '^trace: +ns  who +load -> store$'
 		# the times never go backwards
 		sed -n 's/^trace: *\([0-9][0-9]*\)  \(parent\|child\) .*/\1/p' <<<"$output" | sort -nc ||
 			fail "trace not in time order"
 		# the summary counts the marks
 		n=$(grep -c '<- LOST' <<<"$output" || true)
-		assert_line --index 18 "trace: $n increments stored a value that was already stored"
+		assert_line --index 17 "trace: $n increments stored a value that was already stored"
+		assert_line --index 18 --regexp '^(no )?overlap: '
+		assert_equal "${#lines[@]}" 20
 		[ "$n" -gt 0 ] && marked=$((marked + 1))
 	done
 	[ "$marked" -ge 3 ] || fail "only $marked of 5 traces showed a lost update"
