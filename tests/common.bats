@@ -26,7 +26,7 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 	assert_output --partial "out of range (want 1 to 1000000000)"
 	# 1 is the smallest
 	run -0 "$BIN/02-shared-race" -q 1
-	assert_output --regexp '^result: counter=[12] expected=2 lost=[01]$'
+	assert_line --index 1 --regexp '^result: counter=[12] expected=2 lost=[01]$'
 }
 
 @test "common: the default prefix is shmlab-<uid>" {
