@@ -167,6 +167,34 @@ overlap: 1 of 1 runs, all of them lost updates; side by side min 2.500 median 2.
 	grep -qF 'result: counter=8 expected=16 lost=8' <<<"$svg" || fail "no result caption"
 }
 
+@test "timeline: the parent's lane is on top in its own colour, whoever loads first" {
+	local svg lane
+	# the fixture with the names swapped: now the child loads first
+	sed 's/parent/PARENT/g; s/child/parent/g; s/PARENT/child/g' tests/fixtures/trace-02.txt |
+		"$BIN/timeline" >"$BATS_TEST_TMPDIR/swapped.svg"
+	"$BIN/timeline" <tests/fixtures/trace-02.txt >"$BATS_TEST_TMPDIR/t.svg"
+	for svg in "$BATS_TEST_TMPDIR/t.svg" "$BATS_TEST_TMPDIR/swapped.svg"; do
+		lane=$(sed -n 's/^<text class="fg" x="16" y="\([0-9]*\)" font-weight="bold">\(parent\|child\)<\/text>$/\2 \1/p' "$svg")
+		assert_equal "$lane" "parent 115
+child 179"
+		# every mark of a process has that process's colour
+		assert_equal "$(grep '<title>parent at' "$svg" | grep -o 'fill="#[0-9a-f]*"' | sort -u)" 'fill="#3b82c4"'
+		assert_equal "$(grep '<title>child at' "$svg" | grep -o 'fill="#[0-9a-f]*"' | sort -u)" 'fill="#2a9d6f"'
+	done
+	# other names come after, in the order they appear
+	printf 'trace: 0  zed  0 -> 1\ntrace: 5  child  1 -> 2\n' | "$BIN/timeline" >"$BATS_TEST_TMPDIR/o.svg"
+	assert_equal "$(sed -n 's/^<text class="fg" x="16" y="[0-9]*" font-weight="bold">\([a-z]*\)<\/text>$/\1/p' "$BATS_TEST_TMPDIR/o.svg" | paste -sd ' ' -)" "child zed"
+}
+
+@test "timeline: the picture says its x axis is the order of events, not time" {
+	"$BIN/timeline" <tests/fixtures/trace-02.txt >"$BATS_TEST_TMPDIR/t.svg"
+	grep -qF 'x: the order of the events, one column each, not time (ns under each mark)' "$BATS_TEST_TMPDIR/t.svg" ||
+		fail "no axis note"
+	"$BIN/02-shared-race" -v 1000 | "$BIN/timeline" >"$BATS_TEST_TMPDIR/long.svg"
+	grep -qF 'x: the order of the events, one column each, not time &#8594;' "$BATS_TEST_TMPDIR/long.svg" ||
+		fail "no axis note on a long trace"
+}
+
 @test "timeline: a fresh run of 02 -v, every trace line drawn" {
 	"$BIN/02-shared-race" -y -v 20 >"$BATS_TEST_TMPDIR/trace"
 	"$BIN/timeline" -t "02 & friends <live>" <"$BATS_TEST_TMPDIR/trace" >"$BATS_TEST_TMPDIR/t.svg"

@@ -41,11 +41,11 @@ int main(int argc, char **argv)
 
 	prog_init(argv, "[-q] [-y] [-v] [-f PATH] NLOOP");
 	parse_counter_args(argc, argv, "vf", &o);
-	time_the_loops(); /* before fork: both processes note when they count */
 
 	int fd = open_backing_file(o.path, sizeof(struct shared));
 	struct shared *sh = Mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	time_the_loops(); /* before fork: both processes note when they count */
 
 	pid_t pid = Fork();
 	if (pid == 0) {
