@@ -256,6 +256,43 @@ child 179"
 	assert_output ""
 }
 
+@test "diff: --code (CODE=1) leaves out each file's header comment, nothing else" {
+	local full
+	full=$(labs/tools/lab-diff.sh 02 03)
+	run -0 labs/tools/lab-diff.sh --code 02 03
+	refute_output --partial "02-shared-race - a counter in shared memory"
+	refute_output --partial "Calls:"
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	# the code and the comments inside it stay, line for line as in the full diff
+	assert_equal "$(grep -E '^[-+][^-+]' <<<"$output")" \
+		"$(grep -E '^[-+][^-+]' <<<"$full" | grep -vxF -f <(sed -n '1,/\*\//s/^/-/p' labs/02-shared-race/shared-race.c; sed -n '1,/\*\//s/^/+/p' labs/03-named-semaphore/named-semaphore.c))"
+	assert_line '+		Sem_wait(mutex);        /* lock */'
+	local code=$output
+	run -0 make -s --no-print-directory diff A=02 B=03 CODE=1
+	assert_output "$code"
+	# several sources: each file loses its own header, keeps its name line
+	run -0 labs/tools/lab-diff.sh --code 13 14
+	assert_line "+/* ==== labs/14-atomic-counter/compare.c ==== */"
+	refute_output --partial "14-atomic-counter - no lock at all"
+	run -0 labs/tools/lab-diff.sh --code 03 03
+	assert_output ""
+}
+
+@test "diff: colour on a terminal only, never into a pipe" {
+	local esc=$'\e['
+	run -0 labs/tools/lab-diff.sh 02 03
+	[[ $output != *"$esc"* ]] || fail "ANSI codes into a pipe"
+	# script(1) gives it a terminal
+	command -v script >/dev/null || skip "needs script(1), from util-linux"
+	run -0 env TERM=xterm script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output == *"$esc"* ]] || fail "no colour on a terminal: ${output:0:200}"
+	assert_output --partial "${esc}32m+		Sem_wait(mutex);"
+	run -0 env TERM=xterm NO_COLOR=1 script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output != *"$esc"* ]] || fail "colour despite NO_COLOR"
+	run -0 env TERM=dumb script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output != *"$esc"* ]] || fail "colour on a dumb terminal"
+}
+
 @test "diff: a lab that does not exist is a clear error" {
 	run -2 labs/tools/lab-diff.sh 02 99
 	assert_output --partial "lab-diff: no lab 99 (labs: 01-fork-counter 02-shared-race"
