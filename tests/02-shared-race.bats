@@ -6,16 +6,19 @@ load helper
 bats_require_minimum_version 1.5.0
 
 # Run 02 -q 1000000 until 10 runs whose loops overlapped by 1 ms or more (at
-# most 60 runs). Lost updates need both loops under way at once, so: every
-# run with no overlap lost nothing, and at least 9 of the 10 lost updates.
-# A busy machine gives fewer overlapping runs, never a different verdict
+# most 300 runs). Lost updates need both loops under way at once, so: every
+# run with no overlap lost nothing, and at least 8 of the 10 lost updates.
+# A busy machine gives fewer overlapping runs, not a different verdict
 # (measured with two CPU-bound programs beside it: 13 of 40 runs did not
 # overlap, all lost none; 27 did, by 1.8 to 22 ms, and all 27 lost updates).
-@test "02: loops that overlap lose updates (9 of 10 runs), loops that do not lose none" {
+# Not 10 of 10: on an overloaded machine two overlapping loops may only take
+# turns, and then lose updates only when a turn ends between a load and its
+# store (pinned to one CPU, 5 of 6 overlapping runs did).
+@test "02: loops that overlap lose updates (8 of 10 runs), loops that do not lose none" {
 	[ "$(nproc)" -gt 1 ] && [ -z "${SHMLAB_VALGRIND:-}" ] ||
 		skip "needs two CPUs without valgrind: on one, loops overlap in time but take turns (see -y below)"
 	local i out ms lost over=0 hits=0 seen=()
-	for ((i = 1; i <= 60 && over < 10; i++)); do
+	for ((i = 1; i <= 300 && over < 10; i++)); do
 		out=$("$BIN/02-shared-race" -q 1000000) || fail "run $i failed"
 		lost=$(lost_of "$out")
 		[ -n "$lost" ] || fail "run $i printed no result line: $out"
@@ -36,7 +39,7 @@ bats_require_minimum_version 1.5.0
 		fi
 	done
 	[ "$over" -ge 10 ] || fail "only $over of $((i - 1)) runs overlapped by 1 ms (ms:lost): ${seen[*]}"
-	[ "$hits" -ge 9 ] || fail "only $hits of $over overlapping runs lost updates (ms:lost): ${seen[*]}"
+	[ "$hits" -ge 8 ] || fail "only $hits of $over overlapping runs lost updates (ms:lost): ${seen[*]}"
 }
 
 @test "02: -y loses updates in at least 9 of 10 runs, under any load" {
