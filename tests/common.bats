@@ -43,7 +43,8 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 
 @test "common: SHMLAB_IPC_PREFIX names the objects" {
 	# of our own, with every kind of character allowed: another user's suite may run now
-	export SHMLAB_IPC_PREFIX="my_Prefix-2.x-$(id -u)-$$"
+	SHMLAB_IPC_PREFIX="my_Prefix-2.x-$(id -u)-$$"
+	export SHMLAB_IPC_PREFIX
 	"$BIN/03-named-semaphore" -qy 100000000 &
 	pid=$!
 	sem=$(wait_for_ipc 03-mutex)
@@ -59,7 +60,8 @@ counter_labs=(01-fork-counter 02-shared-race 03-named-semaphore 04-semaphore-in-
 		assert_line --index 1 --partial "usage: 03-named-semaphore"
 	done
 	# 64 characters is still fine (ours alone: another user's suite may run now)
-	local long="u$(id -u)-$$-"
+	local long
+	long="u$(id -u)-$$-"
 	while [ ${#long} -lt 64 ]; do long+=p; done
 	SHMLAB_IPC_PREFIX=$long run -0 "$BIN/03-named-semaphore" -q 10
 }
