@@ -279,7 +279,7 @@ list_file() {
 
 case ${1:-} in
 -h | --help)
-	sed -n '2,5s/^# \{0,1\}//p' "$0"
+	sed -n '2,7s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 --list)
