@@ -115,7 +115,8 @@ clean:
 # The instructor's kit (labs/tools/):
 #   make race [LAB=02] [N=20] [ARGS="-q 1000000"]  lost updates over N runs, in one line
 #   make timeline [ARGS="-y -v 8"]   lab 02's trace drawn as $(BUILD)/timeline.svg
-#   make diff A=02 B=03              what lab B changes in lab A, as diff -u
+#   make diff A=02 B=03 [CODE=1]     what lab B changes in lab A, as diff -u
+#                                    (CODE=1: without the header comments)
 #   make clean-ipc [DRY=1]           remove (DRY=1: list) your leftover shmlab objects
 .PHONY: race timeline diff clean-ipc
 all: $(BIN)/timeline
@@ -134,7 +135,7 @@ timeline: $(BIN)/02-shared-race $(BIN)/timeline
 	@echo "wrote $(BUILD)/timeline.svg"
 
 diff:
-	@labs/tools/lab-diff.sh "$(A)" "$(B)"
+	@labs/tools/lab-diff.sh $(if $(CODE),--code) "$(A)" "$(B)"
 
 clean-ipc:
 	@labs/tools/clean-ipc.sh $(if $(DRY),-n)

@@ -1,9 +1,11 @@
 /* counter.c - what the counter labs (01-05, 14) share: their options, the
- * per-step line, an optional trace of every load, and the result line.
+ * per-step line, an optional trace of every load, the result line, and for
+ * a lab that asks, whether its two loops overlapped in time.
  *
- * The trace (-v) lives in its own anonymous shared mapping made before fork(),
- * so both processes write into it and the parent prints it; the labs' own
- * shared memory is left as the lesson shows it. */
+ * The trace (-v) and the loop times live in anonymous shared mappings of
+ * their own, made before fork(), so both processes write into them and the
+ * parent prints them; the labs' own shared memory is left as the lesson
+ * shows it. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS: not in POSIX.1-2008 */
 #include "unpipc.h"
 
@@ -21,7 +23,15 @@ struct trace {
 	long n[2];
 };
 
-static struct trace *trace; /* NULL unless -v */
+/* Each process's first and last step, CLOCK_MONOTONIC ns: each process
+ * writes its own [me]; the parent reads both after wait_child(). */
+struct loop_times {
+	long first[2], last[2];
+};
+
+static struct trace *trace;           /* NULL unless -v */
+static struct loop_times *loop_times; /* NULL unless time_the_loops() */
+static long steps;                    /* this process's steps so far */
 static const char *who_name[2] = {"parent", "child"};
 
 void parse_counter_args(int argc, char **argv, const char *extra, struct counter_opts *o)
@@ -68,19 +78,34 @@ void parse_counter_args(int argc, char **argv, const char *extra, struct counter
 	}
 }
 
+void time_the_loops(void)
+{
+	loop_times = Mmap(NULL, sizeof *loop_times, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+}
+
+static long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
 /* Called between the load of the counter and the store of value+1. */
 void counter_step(const struct counter_opts *o, int me, long value)
 {
+	/* the loop's times: as close to its first load and its last store as
+	 * this function gets, so that the interval holds every step */
+	if (loop_times != NULL && ++steps == 1)
+		loop_times->first[me] = now_ns();
 	if (!o->quiet)
 		printf("%s: %ld\n", who_name[me], value);
-	if (trace != NULL && trace->n[me] < TRACE_MAX) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		trace->lane[me][trace->n[me]++] =
-			(struct load){(long)ts.tv_sec * 1000000000L + ts.tv_nsec, value};
-	}
+	if (trace != NULL && trace->n[me] < TRACE_MAX)
+		trace->lane[me][trace->n[me]++] = (struct load){now_ns(), value};
 	if (o->yield)
 		sched_yield();
+	if (loop_times != NULL && steps == o->nloop)
+		loop_times->last[me] = now_ns();
 }
 
 /* Both lanes merged in time order. A value loaded by both processes was
@@ -110,10 +135,29 @@ static void print_trace(void)
 	printf("trace: %ld increments stored a value that was already stored\n", lost);
 }
 
+/* A lost update needs both loops under way at once: say whether they were,
+ * from each one's first step to its last. */
+static void print_overlap(void)
+{
+	const struct loop_times *t = loop_times;
+	int a = t->first[CHILD] < t->first[PARENT] ? CHILD : PARENT; /* began first */
+	int b = 1 - a;
+	long both = (t->last[a] < t->last[b] ? t->last[a] : t->last[b]) - t->first[b];
+	long all = (t->last[a] > t->last[b] ? t->last[a] : t->last[b]) - t->first[a];
+
+	if (both > 0)
+		printf("overlap: the loops ran side by side for %.3f of %.3f ms\n", both / 1e6, all / 1e6);
+	else
+		printf("no overlap: the %s's loop began %.3f ms after the %s's had ended\n",
+		       who_name[b], -both / 1e6, who_name[a]);
+}
+
 void print_result(const struct counter_opts *o, long counter)
 {
 	long expected = 2 * o->nloop;
 	if (trace != NULL)
 		print_trace();
+	if (loop_times != NULL)
+		print_overlap();
 	printf("result: counter=%ld expected=%ld lost=%ld\n", counter, expected, expected - counter);
 }

@@ -3,6 +3,7 @@
 # and docs/*.md is run and its output compared (tests/doctest.sh says how; "..."
 # masks what varies). One test per guide; a failure names the file and line of
 # each block that differed, with the command, the expected and the actual output.
+# Every ```diff block is an excerpt of `make diff` and checked against it.
 # The fixtures at the end check the checker: it must fail when it should.
 
 load helper
@@ -190,4 +191,31 @@ check_guides() {
 	assert_output --partial "usage: doctest.sh"
 	run -2 tests/doctest.sh --match one
 	assert_output --partial "usage: doctest.sh --match"
+}
+
+@test "doctest: a diff excerpt passes when its lines are in make diff, in order" {
+	run -0 tests/doctest.sh tests/fixtures/doc-diff-pass.md
+	assert_output "$(printf 'ok   tests/fixtures/doc-diff-pass.md:%s\n' 5 16)"
+}
+
+@test "doctest: a diff excerpt fails on a changed line, a wrong order, a missing gap, unnamed or unknown labs" {
+	run -1 tests/doctest.sh tests/fixtures/doc-fail-diff.md
+	local f=tests/fixtures/doc-fail-diff.md
+	assert_line --index 0 "ok   $f:3"
+	assert_line "FAIL $f:9: not in make diff A=02 B=03, from line 1 of the excerpt:"
+	assert_line "    +		Sem_wait(mutex);        /* locked */"
+	assert_line "FAIL $f:15: not in make diff A=02 B=03, from line 3 of the excerpt:"
+	assert_line "FAIL $f:23: not in make diff A=02 B=03, from line 1 of the excerpt:"
+	assert_line "FAIL $f:30: a \`\`\`diff block names the two labs it excerpts, e.g. \`\`\`diff 01 02 (this one: '')"
+	assert_line "FAIL $f:36: make diff A=02 B=98 failed:"
+	assert_line --partial "lab-diff: no lab 98"
+	assert_equal "$(grep -c '^FAIL' <<<"$output")" 5
+}
+
+@test "every test file that uses run -N declares bats_require_minimum_version 1.5.0" {
+	local f
+	for f in tests/*.bats; do
+		grep -qE '(^|[[:space:]])run -[0-9!]' "$f" || continue
+		grep -qx 'bats_require_minimum_version 1.5.0' "$f" || fail "$f uses run -N without bats_require_minimum_version 1.5.0"
+	done
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # doctest.sh - run the shell sessions shown in the guides and compare their output.
 #
-#   tests/doctest.sh FILE.md...          run every ```console block; exit 1 if any differs
+#   tests/doctest.sh FILE.md...          run every ```console block and check every
+#                                        ```diff block; exit 1 if any differs
 #   tests/doctest.sh --list FILE.md      print each block's commands (what would run)
 #   tests/doctest.sh --match EXP ACT     does output file ACT match expected file EXP?
 #
@@ -9,8 +10,14 @@
 # it on the next line); the lines after it, up to the next command or the end of
 # the block, are its expected output. Within a line "..." matches any text; a line
 # that is exactly "..." matches any number of lines (none too). Trailing blanks on
-# a line and blank lines at the end of an output are ignored. ```text blocks and
-# every other block are not checked.
+# a line and blank lines at the end of an output are ignored.
+#
+# A ```diff block is an excerpt of `make diff`: its info string names the two
+# labs, as in ```diff 01 02 (GitHub colours it by the first word). A line that
+# is "..." (or " ...") marks a gap; each run of lines between gaps must appear,
+# whole and in the order shown, in the output of labs/tools/lab-diff.sh A B
+# (what `make diff A=01 B=02` runs). Trailing blanks are ignored, nothing else
+# is masked. ```text blocks and every other block are not checked.
 #
 # Each command runs as `bash -c COMMAND` from the repository root, stdin from
 # /dev/null, stdout and stderr merged, under `timeout` (DOCTEST_TIMEOUT seconds,
@@ -163,6 +170,76 @@ run_block() {
 	return "$failed"
 }
 
+# Split FILE's ```diff blocks into DIR/B/{line,labs,exp}.
+extract_diffs() {
+	awk -v dir="$1" '
+	function put(name, text) { printf "%s\n", text >> (dir "/" b "/" name); close(dir "/" b "/" name) }
+	!inblock && /^ *```diff([ \t].*)?$/ {
+		inblock = 1; b++
+		match($0, /^ */); indent = RLENGTH
+		system("mkdir -p \"" dir "/" b "\"")
+		put("line", FNR)
+		labs = $0; sub(/^ *```diff[ \t]*/, "", labs); sub(/[ \t]+$/, "", labs)
+		put("labs", labs)
+		next
+	}
+	inblock && /^ *```[ \t]*$/ { inblock = 0; next }
+	inblock {
+		line = $0
+		if (indent > 0 && substr(line, 1, indent) ~ /^ *$/) line = substr(line, indent + 1)
+		put("exp", line)
+	}
+	END { if (inblock) { print FILENAME ": a ```diff block is not closed" > "/dev/stderr"; exit 1 } }
+	' "$2"
+}
+
+# Each run of excerpt lines between "..." gaps is found whole in the real
+# diff, after the run before it (the leftmost place, which is exact for
+# ordered runs). Prints the block line (from 1) of the first run not found.
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
+excerpt_awk='
+function trim_end(s) { sub(/[ \t\r]+$/, "", s); return s }
+FNR == NR { e[++ne] = trim_end($0); next }
+{ a[++na] = trim_end($0) }
+END {
+	j = 1
+	for (i = 1; i <= ne; ) {
+		if (e[i] ~ /^ ?\.\.\.$/) { i++; continue }
+		for (k = i; k <= ne && e[k] !~ /^ ?\.\.\.$/; k++) ;
+		# the run is e[i..k-1]: find it at or after a[j]
+		found = 0
+		for (s = j; !found && s + (k - i) - 1 <= na; s++) {
+			for (m = 0; m < k - i && e[i + m] == a[s + m]; m++) ;
+			if (m == k - i) { found = 1; j = s + m }
+		}
+		if (!found) { print i; exit 1 }
+		i = k
+	}
+}'
+
+check_diff_block() {
+	local file=$1 dir=$2 where labs real bad
+	where="$file:$(cat "$dir/line")"
+	labs=$(cat "$dir/labs")
+	if ! [[ $labs =~ ^([0-9][0-9])\ ([0-9][0-9])$ ]]; then
+		echo "FAIL $where: a \`\`\`diff block names the two labs it excerpts, e.g. \`\`\`diff 01 02 (this one: '$labs')"
+		return 1
+	fi
+	local a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]}
+	[ -f "$dir/exp" ] || : >"$dir/exp"
+	if ! real=$(cd "$root" && labs/tools/lab-diff.sh "$a" "$b" 2>&1); then
+		echo "FAIL $where: make diff A=$a B=$b failed:"
+		indent <<<"$real"
+		return 1
+	fi
+	if ! bad=$(awk "$excerpt_awk" "$dir/exp" - <<<"$real"); then
+		echo "FAIL $where: not in make diff A=$a B=$b, from line $bad of the excerpt:"
+		awk -v from="$bad" 'NR >= from { if ($0 ~ /^ ?\.\.\.$/) exit; print }' "$dir/exp" | indent
+		return 1
+	fi
+	echo "ok   $where"
+}
+
 run_file() {
 	local file=$1 work b failed=0 blocks=0
 	[ -f "$file" ] || { echo "FAIL $file: no such file"; return 1; }
@@ -172,6 +249,13 @@ run_file() {
 		[ -d "$work/$b" ] || break
 		blocks=$b
 		run_block "$file" "$work/$b" || failed=1
+	done
+	mkdir -p "$work/diff"
+	extract_diffs "$work/diff" "$file" || failed=1
+	for ((b = 1; ; b++)); do
+		[ -d "$work/diff/$b" ] || break
+		blocks=$((blocks + 1))
+		check_diff_block "$file" "$work/diff/$b" || failed=1
 	done
 	[ "$blocks" -gt 0 ] || echo "--   $file: no console blocks"
 	rm -rf "$work"
@@ -195,7 +279,7 @@ list_file() {
 
 case ${1:-} in
 -h | --help)
-	sed -n '2,5s/^# \{0,1\}//p' "$0"
+	sed -n '2,7s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 --list)

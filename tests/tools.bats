@@ -36,8 +36,12 @@ fake_lab() {
 		n=\$(cat "$dir/runs" 2>/dev/null || echo 0)
 		echo \$((n + 1)) >"$dir/runs"
 		lost=(${*})
-		l=\${lost[n]}
+		l=\${lost[n]%@*} ov=\${lost[n]#*@}
 		[ "\$l" = fail ] && { echo "99-fake: it broke" >&2; exit 1; }
+		case \${lost[n]} in
+		*@-) echo "no overlap: the child's loop began 0.100 ms after the parent's had ended" ;;
+		*@*) echo "overlap: the loops ran side by side for \$ov of 20.000 ms" ;;
+		esac
 		echo "result: counter=\$((2000 - l)) expected=2000 lost=\$l"
 	EOF
 	chmod +x "$dir/99-fake"
@@ -72,11 +76,17 @@ assert_well_formed() {
 
 # ---- race-stats ----
 
-@test "race: the racy lab, summed up in one line" {
+@test "race: the racy lab, summed up with its overlaps" {
 	run -0 labs/tools/race-stats.sh -b "$BIN" -n 5 02 -y $((2000 / SLOW))
-	assert_output --regexp "^02-shared-race -y $((2000 / SLOW)): [0-5] of 5 runs lost updates; lost min [0-9]+ median [0-9]+ max [0-9]+\$"
-	assert_equal "${#lines[@]}" 1
-	[[ $output =~ min\ ([0-9]+)\ median\ ([0-9]+)\ max\ ([0-9]+)$ ]]
+	assert_line --index 0 --regexp "^02-shared-race -y $((2000 / SLOW)): [0-5] of 5 runs lost updates; lost min [0-9]+ median [0-9]+ max [0-9]+\$"
+	# the runs with and without overlap add up to 5
+	local over=0 apart=0
+	over=$(sed -n 's/^overlap: \([1-5]\) of 5 runs, \(all\|[0-5]\) of them lost updates; side by side min [0-9.]* median [0-9.]* max [0-9.]* ms$/\1/p' <<<"$output")
+	apart=$(sed -n 's/^no overlap: \([1-5]\) of 5 runs, 0 of them lost updates$/\1/p' <<<"$output")
+	over=${over:-0} apart=${apart:-0}
+	assert_equal $((over + apart)) 5
+	assert_equal "${#lines[@]}" $((1 + (over > 0) + (apart > 0)))
+	[[ ${lines[0]} =~ min\ ([0-9]+)\ median\ ([0-9]+)\ max\ ([0-9]+)$ ]]
 	min=${BASH_REMATCH[1]} median=${BASH_REMATCH[2]} max=${BASH_REMATCH[3]}
 	[ "$min" -le "$median" ] && [ "$median" -le "$max" ] || fail "min $min median $median max $max"
 }
@@ -96,6 +106,19 @@ assert_well_formed() {
 	run -0 labs/tools/race-stats.sh -b "$dir" -n 3 99-fake x
 	assert_output "99-fake x: 2 of 3 runs lost updates; lost min 0 median 5 max 7"
 	assert_equal "$(cat "$dir/runs")" 3
+}
+
+@test "race: the overlap lines count the runs with and without overlap" {
+	local dir
+	dir=$(fake_lab 5@2.500 0@- 7@10.000 0@0.010 3@1.250 0@-)
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 6 99
+	assert_output "99-fake -q 1000000: 3 of 6 runs lost updates; lost min 0 median 1 max 7
+overlap: 4 of 6 runs, 3 of them lost updates; side by side min 0.010 median 1.875 max 10.000 ms
+no overlap: 2 of 6 runs, 0 of them lost updates"
+	rm "$dir/runs"
+	run -0 labs/tools/race-stats.sh -b "$dir" -n 1 99
+	assert_output "99-fake -q 1000000: 1 of 1 runs lost updates; lost min 5 median 5 max 5
+overlap: 1 of 1 runs, all of them lost updates; side by side min 2.500 median 2.500 max 2.500 ms"
 }
 
 @test "race: a failing run, a missing lab and bad options are errors" {
@@ -142,6 +165,34 @@ assert_well_formed() {
 	grep -q 'prefers-color-scheme: dark' <<<"$svg" || fail "no dark variant"
 	grep -q '<rect class="bg"' <<<"$svg" || fail "no background of its own"
 	grep -qF 'result: counter=8 expected=16 lost=8' <<<"$svg" || fail "no result caption"
+}
+
+@test "timeline: the parent's lane is on top in its own colour, whoever loads first" {
+	local svg lane
+	# the fixture with the names swapped: now the child loads first
+	sed 's/parent/PARENT/g; s/child/parent/g; s/PARENT/child/g' tests/fixtures/trace-02.txt |
+		"$BIN/timeline" >"$BATS_TEST_TMPDIR/swapped.svg"
+	"$BIN/timeline" <tests/fixtures/trace-02.txt >"$BATS_TEST_TMPDIR/t.svg"
+	for svg in "$BATS_TEST_TMPDIR/t.svg" "$BATS_TEST_TMPDIR/swapped.svg"; do
+		lane=$(sed -n 's/^<text class="fg" x="16" y="\([0-9]*\)" font-weight="bold">\(parent\|child\)<\/text>$/\2 \1/p' "$svg")
+		assert_equal "$lane" "parent 115
+child 179"
+		# every mark of a process has that process's colour
+		assert_equal "$(grep '<title>parent at' "$svg" | grep -o 'fill="#[0-9a-f]*"' | sort -u)" 'fill="#3b82c4"'
+		assert_equal "$(grep '<title>child at' "$svg" | grep -o 'fill="#[0-9a-f]*"' | sort -u)" 'fill="#2a9d6f"'
+	done
+	# other names come after, in the order they appear
+	printf 'trace: 0  zed  0 -> 1\ntrace: 5  child  1 -> 2\n' | "$BIN/timeline" >"$BATS_TEST_TMPDIR/o.svg"
+	assert_equal "$(sed -n 's/^<text class="fg" x="16" y="[0-9]*" font-weight="bold">\([a-z]*\)<\/text>$/\1/p' "$BATS_TEST_TMPDIR/o.svg" | paste -sd ' ' -)" "child zed"
+}
+
+@test "timeline: the picture says its x axis is the order of events, not time" {
+	"$BIN/timeline" <tests/fixtures/trace-02.txt >"$BATS_TEST_TMPDIR/t.svg"
+	grep -qF 'x: the order of the events, one column each, not time (ns under each mark)' "$BATS_TEST_TMPDIR/t.svg" ||
+		fail "no axis note"
+	"$BIN/02-shared-race" -v 1000 | "$BIN/timeline" >"$BATS_TEST_TMPDIR/long.svg"
+	grep -qF 'x: the order of the events, one column each, not time &#8594;' "$BATS_TEST_TMPDIR/long.svg" ||
+		fail "no axis note on a long trace"
 }
 
 @test "timeline: a fresh run of 02 -v, every trace line drawn" {
@@ -203,6 +254,43 @@ assert_well_formed() {
 	assert_output "$expected"
 	run -0 labs/tools/lab-diff.sh 03 03
 	assert_output ""
+}
+
+@test "diff: --code (CODE=1) leaves out each file's header comment, nothing else" {
+	local full
+	full=$(labs/tools/lab-diff.sh 02 03)
+	run -0 labs/tools/lab-diff.sh --code 02 03
+	refute_output --partial "02-shared-race - a counter in shared memory"
+	refute_output --partial "Calls:"
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	# the code and the comments inside it stay, line for line as in the full diff
+	assert_equal "$(grep -E '^[-+][^-+]' <<<"$output")" \
+		"$(grep -E '^[-+][^-+]' <<<"$full" | grep -vxF -f <(sed -n '1,/\*\//s/^/-/p' labs/02-shared-race/shared-race.c; sed -n '1,/\*\//s/^/+/p' labs/03-named-semaphore/named-semaphore.c))"
+	assert_line '+		Sem_wait(mutex);        /* lock */'
+	local code=$output
+	run -0 make -s --no-print-directory diff A=02 B=03 CODE=1
+	assert_output "$code"
+	# several sources: each file loses its own header, keeps its name line
+	run -0 labs/tools/lab-diff.sh --code 13 14
+	assert_line "+/* ==== labs/14-atomic-counter/compare.c ==== */"
+	refute_output --partial "14-atomic-counter - no lock at all"
+	run -0 labs/tools/lab-diff.sh --code 03 03
+	assert_output ""
+}
+
+@test "diff: colour on a terminal only, never into a pipe" {
+	local esc=$'\e['
+	run -0 labs/tools/lab-diff.sh 02 03
+	[[ $output != *"$esc"* ]] || fail "ANSI codes into a pipe"
+	# script(1) gives it a terminal
+	command -v script >/dev/null || skip "needs script(1), from util-linux"
+	run -0 env TERM=xterm script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output == *"$esc"* ]] || fail "no colour on a terminal: ${output:0:200}"
+	assert_output --partial "${esc}32m+		Sem_wait(mutex);"
+	run -0 env TERM=xterm NO_COLOR=1 script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output != *"$esc"* ]] || fail "colour despite NO_COLOR"
+	run -0 env TERM=dumb script -qec "labs/tools/lab-diff.sh 02 03" /dev/null
+	[[ $output != *"$esc"* ]] || fail "colour on a dumb terminal"
 }
 
 @test "diff: a lab that does not exist is a clear error" {

@@ -11,8 +11,12 @@
  *        -v records every load and prints the interleaving, marking lost ones;
  *        -f PATH maps PATH instead of a private temp file (it is kept).
  *
+ * The result says whether the two loops overlapped in time: without overlap,
+ * no update can be lost.
+ *
  *   $ bin/02-shared-race -q 1000000
- *   result: counter=1131415 expected=2000000 lost=868585
+ *   overlap: the loops ran side by side for 5.234 of 9.531 ms
+ *   result: counter=1052907 expected=2000000 lost=947093
  */
 #include "unpipc.h"
 
@@ -41,6 +45,7 @@ int main(int argc, char **argv)
 	int fd = open_backing_file(o.path, sizeof(struct shared));
 	struct shared *sh = Mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	time_the_loops(); /* before fork: both processes note when they count */
 
 	pid_t pid = Fork();
 	if (pid == 0) {

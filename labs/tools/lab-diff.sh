@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # lab-diff.sh - what one lab adds to another: diff -u of their C sources.
 #
-#   labs/tools/lab-diff.sh A B        e.g. 02 03, or 2 3, or 02-shared-race 03
+#   labs/tools/lab-diff.sh [--code] A B     e.g. 02 03, or 2 3, or 02-shared-race 03
+#
+# --code leaves out each file's leading header comment (the /* ... */ it
+# begins with), so only code and the comments in it are compared; hunk line
+# numbers then count from the line after that comment.
+#
+# On a terminal the diff is in colour (diff --color); into a pipe or a file
+# it is plain text, as is with NO_COLOR set or TERM=dumb.
 #
 # A lab's sources are its .c and .h files. Two labs of one file each are
 # compared file to file; otherwise each lab is compared as all its sources in
 # name order, each under a "/* ==== FILE ==== */" line. Exit 0 whether or not
 # the labs differ; 2 if a lab does not exist.
-# `make diff A=02 B=03` runs this.
+# `make diff A=02 B=03` runs this; `make diff A=02 B=03 CODE=1` adds --code.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 me=lab-diff
-usage="usage: $me A B   (two lab numbers, e.g. $me 02 03)"
+usage="usage: $me [--code] A B   (two lab numbers, e.g. $me 02 03)"
 
-case ${1:-} in -h | --help) echo "$usage"; exit 0 ;; esac
+code=
+case ${1:-} in
+-h | --help) echo "$usage"; exit 0 ;;
+--code) code=1; shift ;;
+esac
 if [ $# -ne 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
 	printf '%s: give two labs, e.g. make diff A=02 B=03\n%s\n' "$me" "$usage" >&2
 	exit 2
@@ -39,12 +50,23 @@ sources() {
 	find "$1" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) -printf '%p\n' | sort
 }
 
+# A source as compared: with --code, without the comment it begins with.
+text_of() {
+	if [ -n "$code" ]; then
+		awk 'NR == 1 && !/^\/\*/ { body = 1 }
+		     body { print; next }
+		     /\*\// { body = 1 }' "$1"
+	else
+		cat -- "$1"
+	fi
+}
+
 # All of a lab's sources as one text, each under its name.
 joined() {
 	local f
 	while IFS= read -r f; do
 		printf '/* ==== %s ==== */\n' "$f"
-		cat -- "$f"
+		text_of "$f"
 	done < <(sources "$1")
 }
 
@@ -57,11 +79,14 @@ if [ ${#fa[@]} -eq 0 ] || [ ${#fb[@]} -eq 0 ]; then
 	exit 1
 fi
 
+color=never
+[ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ] && color=always
+
 status=0
 if [ ${#fa[@]} -eq 1 ] && [ ${#fb[@]} -eq 1 ]; then
-	diff -u --label "${fa[0]}" --label "${fb[0]}" -- "${fa[0]}" "${fb[0]}" || status=$?
+	diff -u --color="$color" --label "${fa[0]}" --label "${fb[0]}" <(text_of "${fa[0]}") <(text_of "${fb[0]}") || status=$?
 else
-	diff -u --label "$a/*.[ch]" --label "$b/*.[ch]" <(joined "$a") <(joined "$b") || status=$?
+	diff -u --color="$color" --label "$a/*.[ch]" --label "$b/*.[ch]" <(joined "$a") <(joined "$b") || status=$?
 fi
 # diff says 1 when the files differ: that is the lesson, not a failure.
 [ "$status" -le 1 ] || exit "$status"

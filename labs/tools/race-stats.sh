@@ -9,7 +9,13 @@
 #
 #   02-shared-race -q 1000000: 20 of 20 runs lost updates; lost min 412 median 80213 max 901223
 #
-# The median of an even number of runs is the mean of the middle two, rounded down.
+# A lab that says whether its loops overlapped in time (02's "overlap:" and
+# "no overlap:" lines) gets a second line, e.g.
+#
+#   overlap: 14 of 20 runs, all of them lost updates; side by side min 1.840 median 5.563 max 18.094 ms
+#   no overlap: 6 of 20 runs, 0 of them lost updates
+#
+# The median of an even number of runs is the mean of the middle two (lost: rounded down).
 # BINDIR defaults to $SHMLAB_BIN, else bin. `make race LAB=02 N=20 ARGS="-q 1000000"`
 # runs this.
 set -uo pipefail
@@ -53,7 +59,7 @@ fi
 prog=${progs[0]}
 name=${prog##*/}
 
-losts=()
+losts=() over=() over_hits=0 apart=0 apart_hits=0
 for ((i = 1; i <= runs; i++)); do
 	status=0
 	out=$("$prog" "$@" </dev/null 2>&1) || status=$?
@@ -68,6 +74,14 @@ for ((i = 1; i <= runs; i++)); do
 		exit 1
 	fi
 	losts+=("$lost")
+	ms=$(sed -n 's/^overlap: the loops ran side by side for \([0-9.]*\) of [0-9.]* ms$/\1/p' <<<"$out")
+	if [ -n "$ms" ]; then
+		over+=("$ms")
+		[ "$lost" -ne 0 ] && over_hits=$((over_hits + 1))
+	elif grep -q '^no overlap: ' <<<"$out"; then
+		apart=$((apart + 1))
+		[ "$lost" -ne 0 ] && apart_hits=$((apart_hits + 1))
+	fi
 done
 
 mapfile -t sorted < <(printf '%s\n' "${losts[@]}" | sort -n)
@@ -83,3 +97,16 @@ else
 fi
 printf '%s %s: %d of %d runs lost updates; lost min %s median %s max %s\n' \
 	"$name" "$*" "$hits" "$runs" "${sorted[0]}" "$median" "${sorted[runs - 1]}"
+[ ${#over[@]} -gt 0 ] || [ "$apart" -gt 0 ] || exit 0
+if [ ${#over[@]} -gt 0 ]; then
+	mapfile -t ms_sorted < <(printf '%s\n' "${over[@]}" | sort -n)
+	n=${#ms_sorted[@]}
+	# the median of the overlaps: the middle one, or the mean of the middle two
+	med=$(awk -v a="${ms_sorted[(n - 1) / 2]}" -v b="${ms_sorted[n / 2]}" 'BEGIN { printf "%.3f", (a + b) / 2 }')
+	printf 'overlap: %d of %d runs, %s lost updates; side by side min %s median %s max %s ms\n' \
+		"$n" "$runs" "$( ((over_hits == n)) && echo "all of them" || echo "$over_hits of them")" \
+		"${ms_sorted[0]}" "$med" "${ms_sorted[n - 1]}"
+fi
+if [ "$apart" -gt 0 ]; then
+	printf 'no overlap: %d of %d runs, %d of them lost updates\n' "$apart" "$runs" "$apart_hits"
+fi

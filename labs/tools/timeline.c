@@ -7,6 +7,12 @@
  * left to right in time order), the increments marked LOST filled in red with
  * a dashed line to the other process's load of the same value.
  *
+ * The parent's lane is always on top and the child's below it, each in a
+ * colour of its own, whoever loaded first; other names follow in the order
+ * they appear. The x axis is the order of the events, one column each, not
+ * time: the picture says so, and gives each mark's time under it when there
+ * is room.
+ *
  * The picture carries its own background, light or dark as the viewer
  * prefers, so it reads on light and dark pages alike.
  *
@@ -27,6 +33,7 @@ struct event {
 };
 
 static char who[WHO_MAX][32];
+static int colour[WHO_MAX]; /* index into lane_fill[]: goes with the name */
 static int nwho;
 static struct event *ev;
 static long nev;
@@ -98,6 +105,35 @@ static void add_event(const char *line)
 	nev++;
 }
 
+/* Parent on top, then child, then the other names as they came; each event
+ * follows its name to its new lane. */
+static void fix_lanes(void)
+{
+	static const char *fixed[2] = {"parent", "child"};
+	char name[WHO_MAX][32];
+	int lane[WHO_MAX], n = 0, others = 0;
+
+	for (int i = 0; i < nwho; i++)
+		lane[i] = -1;
+	for (int f = 0; f < 2; f++) {
+		int i = lane_of(fixed[f], false);
+		if (i >= 0) {
+			colour[n] = f;
+			lane[i] = n++;
+		}
+	}
+	for (int i = 0; i < nwho; i++)
+		if (lane[i] < 0) {
+			colour[n] = (2 + others++) % WHO_MAX;
+			lane[i] = n++;
+		}
+	for (int i = 0; i < nwho; i++)
+		memcpy(name[lane[i]], who[i], sizeof name[0]);
+	memcpy(who, name, sizeof name[0] * (size_t)nwho);
+	for (long k = 0; k < nev; k++)
+		ev[k].lane = lane[ev[k].lane];
+}
+
 static void draw(const char *title, const char *result)
 {
 	/* geometry: one column per increment; marks get labels when there is room */
@@ -165,7 +201,7 @@ static void draw(const char *title, const char *result)
 			printf(" loaded %ld too", e->load);
 		}
 		printf("</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" rx=\"3\" "
-		       "fill=\"%s\"/>", x + pad, y, col - 2 * pad, mark_h, lane_fill[e->lane]);
+		       "fill=\"%s\"/>", x + pad, y, col - 2 * pad, mark_h, lane_fill[colour[e->lane]]);
 		if (labels)
 			printf("<text class=\"on\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
 			       "font-size=\"12\">%ld&#8594;%ld</text>", x + col / 2, y + mark_h / 2 + 4,
@@ -184,7 +220,8 @@ static void draw(const char *title, const char *result)
 	printf("<text class=\"dim\" x=\"16\" y=\"%.0f\" font-size=\"11\">%s</text>\n",
 	       top + lane_h * nwho + 16, labels ? "ns" : "");
 	printf("<text class=\"dim\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"end\" font-size=\"11\">"
-	       "each mark: load v, store v+1; in time order &#8594;</text>\n", left + plot_w, ay + 16);
+	       "each mark: load v, store v+1; x: the order of the events, one column each, "
+	       "not time%s &#8594;</text>\n", left + plot_w, ay + 16, labels ? " (ns under each mark)" : "");
 	if (result[0] != '\0') {
 		printf("<text class=\"fg\" x=\"16\" y=\"%.0f\" font-family=\"monospace\">", h - 16);
 		put_xml(result);
@@ -223,6 +260,7 @@ int main(int argc, char **argv)
 	free(line);
 	if (nev == 0)
 		err_quit("no trace lines on stdin (try: bin/02-shared-race -y -v 8 | %s)", prog_name());
+	fix_lanes();
 	draw(title, result);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err_sys("write stdout");
