@@ -145,8 +145,10 @@ void commit_output(struct copy_file *f, mode_t mode)
 	}
 }
 
-/* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second, only on a
- * terminal and only when INPUT's size is known; bytes < 0 erases it. */
+/* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second and once more
+ * at 100%, only on a terminal and only when INPUT's size is known; bytes < 0
+ * erases it. The server erases it before it posts the end-of-file chunk, so
+ * that no summary line is ever printed after it on the same line. */
 void progress(const struct copy_file *in, long long bytes)
 {
 	static struct timespec start;
@@ -159,7 +161,7 @@ void progress(const struct copy_file *in, long long bytes)
 	long ms = ms_since(&start);
 	if (bytes < 0) {
 		fprintf(stderr, "\r%*s\r", 70, "");
-	} else if (ms - shown >= 250) {
+	} else if (ms - shown >= 250 || bytes == in->size) {
 		shown = ms;
 		fprintf(stderr, "\r%.1f MB of %.1f MB (%d%%), %.1f MB/s  ", bytes / 1e6,
 			(double)in->size / 1e6, (int)(bytes * 100 / in->size),
