@@ -145,8 +145,10 @@ void commit_output(struct copy_file *f, mode_t mode)
 	}
 }
 
-/* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second, only on a
- * terminal and only when INPUT's size is known; bytes < 0 erases it. */
+/* "123.4 MB of 500.0 MB (24%), 812.3 MB/s", four times a second and once more
+ * at 100%, only on a terminal and only when INPUT's size is known; bytes < 0
+ * erases it. The server erases it before it posts the end-of-file chunk, so
+ * that no summary line is ever printed after it on the same line. */
 void progress(const struct copy_file *in, long long bytes)
 {
 	static struct timespec start;
@@ -159,7 +161,7 @@ void progress(const struct copy_file *in, long long bytes)
 	long ms = ms_since(&start);
 	if (bytes < 0) {
 		fprintf(stderr, "\r%*s\r", 70, "");
-	} else if (ms - shown >= 250) {
+	} else if (ms - shown >= 250 || bytes == in->size) {
 		shown = ms;
 		fprintf(stderr, "\r%.1f MB of %.1f MB (%d%%), %.1f MB/s  ", bytes / 1e6,
 			(double)in->size / 1e6, (int)(bytes * 100 / in->size),
@@ -170,9 +172,9 @@ void progress(const struct copy_file *in, long long bytes)
 /* The copy subcommand: fork a server and a client on a private name and wait
  * for both. OUTPUT is made here first, so it is this process that removes the
  * temp file if the client dies. We wait for whichever child ends first: if it
- * failed, the other is stopped with SIGTERM (its handler cleans up) and seen
- * to end before either is reaped, so that nothing of the copy is left when
- * we return. A peer that watches the other with kill(pid, 0) (lab 11) would
+ * failed, the other is stopped with SIGTERM (its handler cleans up, silently)
+ * and seen to end, so that nothing of the copy is left when we exit 1 with one
+ * line for both: which side failed, and that the other was stopped. A peer that watches the other with kill(pid, 0) (lab 11) would
  * take an unreaped zombie for alive; this is why we never sit in waitpid on
  * one child while the other may end: the first to end is looked at at once. */
 void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts *),
@@ -201,13 +203,20 @@ void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts 
 			if (errno != EINTR)
 				err_sys("waitid");
 		if (left == 2 && (si.si_code != CLD_EXITED || si.si_status != 0)) {
-			pid_t pid = child[si.si_pid == child[COPY_SERVER] ? COPY_CLIENT : COPY_SERVER];
-			kill(pid, SIGTERM);
+			int failed = si.si_pid == child[COPY_SERVER] ? COPY_SERVER : COPY_CLIENT;
+			pid_t pid = child[!failed];
+			kill(pid, SIGTERM); /* its handler cleans up, but says nothing: we say it */
 			while (waitid(P_PID, (id_t)pid, &other, WEXITED | WNOWAIT) == -1)
 				if (errno != EINTR)
 					err_sys("waitid");
+			if (si.si_code == CLD_EXITED)
+				err_quit("the %s failed (exit %d), so the %s was stopped",
+					 role_name[failed], si.si_status, role_name[!failed]);
+			err_quit("the %s was killed by signal %d (%s), so the %s was stopped",
+				 role_name[failed], si.si_status, strsignal(si.si_status),
+				 role_name[!failed]);
 		}
-		wait_child(si.si_pid); /* a failed child: we exit 1 here */
+		wait_child(si.si_pid);
 	}
 	if (out.tmp[0] != '\0')
 		at_exit_forget(out.tmp); /* the client renamed it to OUTPUT */

@@ -40,6 +40,9 @@ teardown() {
 	run -0 script -qec "'$PROG' copy -b 4096 in out" /dev/null
 	cmp in out
 	assert_output --regexp "MB of 20.0 MB \([0-9]+%\), [0-9.]+ MB/s"
+	assert_output --partial "20.0 MB of 20.0 MB (100%)" # the last figure, whatever the timing
+	# erased before the end of file is posted: no summary ever starts on the progress line
+	refute_output --regexp "MB/s +10-shm-ring-copy"
 	assert_output --partial "10-shm-ring-copy server: sent 20000000 bytes in 4883 chunks"
 	# not a terminal: the two summary lines and nothing else
 	run --separate-stderr -0 "$PROG" copy -b 4096 in out

@@ -90,15 +90,14 @@ static void server(const struct copy_opts *o)
 		ssize_t n = read(in.fd, slot, (size_t)o->chunk); /* straight into it */
 		if (n == -1)
 			err_sys("read %s", in.path);
+		bytes += n;
+		progress(&in, n > 0 ? bytes : -1); /* erased before the client can print */
 		sh->len[i % o->slots] = (uint32_t)n;
 		Sem_post(&sh->nfull);                     /* "one more full, n bytes" */
 		if (n == 0)
 			break;                            /* that was end of file */
-		bytes += n;
 		chunks++;
-		progress(&in, bytes);
 	}
-	progress(&in, -1);
 	wait_for(&sh->done, o, "client"); /* the client has finished OUTPUT */
 	Shm_unlink(o->name);
 	fprintf(stderr, "%s: sent %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,

@@ -309,15 +309,14 @@ static void server(const struct copy_opts *o)
 		ssize_t n = read(in.fd, slot, e.chunk);    /* straight into it */
 		if (n == -1)
 			err_sys("read %s", in.path);
+		bytes += n;
+		progress(&in, n > 0 ? bytes : -1); /* erased before the client can print */
 		sh->len[i % e.slots] = (uint32_t)n;
 		Sem_post(&sh->nfull);                      /* "one more full, n bytes" */
 		if (n == 0)
 			break;                             /* that was end of file */
-		bytes += n;
 		chunks++;
-		progress(&in, bytes);
 	}
-	progress(&in, -1);
 	finish(&e); /* wait for the client to finish OUTPUT */
 	fprintf(stderr, "%s: sent %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
