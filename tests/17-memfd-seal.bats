@@ -14,19 +14,8 @@ bats_require_minimum_version 1.5.0
 
 PROG="$BIN/17-memfd-seal"
 
-setup_file() {
-	export OTHER="" OTHER_UID=""
-	[ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null && command -v setpriv >/dev/null || return 0
-	local name="shmlab17t$$"
-	useradd --no-create-home --shell /usr/sbin/nologin "$name" 2>/dev/null || return 0
-	OTHER=$name OTHER_UID=$(id -u "$name")
-}
-teardown_file() {
-	[ -n "${OTHER:-}" ] || return 0
-	pkill -KILL -u "$OTHER_UID" 2>/dev/null # userdel refuses a user with processes
-	for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -u "$OTHER_UID" >/dev/null || break; sleep 0.1; done
-	userdel "$OTHER" 2>/dev/null || true
-}
+setup_file() { make_other_user shmlab17t; }
+teardown_file() { remove_other_user; }
 
 setup() {
 	copier_setup

@@ -166,3 +166,20 @@ fake_copier() {
 	chmod +x "$path"
 	echo "$path"
 }
+
+# A throwaway second user for the other-uid cases (root only): OTHER and
+# OTHER_UID are set, or left empty when it cannot be made (the tests then skip).
+# For setup_file and teardown_file; TAG keeps two files' users apart.
+make_other_user() {
+	export OTHER="" OTHER_UID=""
+	[ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null && command -v setpriv >/dev/null || return 0
+	local name="$1$$"
+	useradd --no-create-home --shell /usr/sbin/nologin "$name" 2>/dev/null || return 0
+	OTHER=$name OTHER_UID=$(id -u "$name")
+}
+remove_other_user() {
+	[ -n "${OTHER:-}" ] || return 0
+	pkill -KILL -u "$OTHER_UID" 2>/dev/null # userdel refuses a user with processes
+	for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -u "$OTHER_UID" >/dev/null || break; sleep 0.1; done
+	userdel "$OTHER" 2>/dev/null || true
+}
