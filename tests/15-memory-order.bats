@@ -89,12 +89,12 @@ assert_loses_within() {
 
 @test "15: Peterson with --fence: lost=0 in every run" {
 	assert_never_loses 5 "$BIN/15-memory-order" --fence -q $((100000 / SLOW))
-	assert_never_loses 3 "$BIN/15-memory-order" --fence -qy $((10000 / SLOW))
+	assert_never_loses 3 "$BIN/15-memory-order" --fence -qy $((2000 / SLOW))
 }
 
 @test "15: Peterson pinned to one CPU: lost=0 even with no fence" {
 	assert_never_loses 3 taskset -c 0 "$BIN/15-memory-order" -q $((20000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/15-memory-order" -qy $((5000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/15-memory-order" -qy $((1000 / SLOW))
 }
 
 @test "15: one line per step and process, the result line adds up and comes last" {
