@@ -191,6 +191,12 @@ void check_children(const char *waiting_for)
 		if (waitid(P_PID, (id_t)e->child, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0 || (si.si_code == CLD_EXITED && si.si_status == 0))
 			continue;
+		if (waiting_for == NULL) { /* not waiting: said as wait_child says it */
+			if (si.si_code == CLD_EXITED)
+				err_quit("child %ld failed (exit %d)", (long)e->child, si.si_status);
+			err_quit("child %ld killed by signal %d (%s)", (long)e->child, si.si_status,
+				 strsignal(si.si_status));
+		}
 		if (si.si_code == CLD_EXITED)
 			err_quit("child %ld failed (exit %d) while we waited for %s: it may have held it",
 				 (long)e->child, si.si_status, waiting_for);

@@ -106,6 +106,11 @@ void counter_step(const struct counter_opts *o, int me, long value)
 		sched_yield();
 	if (loop_times != NULL && steps == o->nloop)
 		loop_times->last[me] = now_ns();
+	/* a child that died is noticed while the parent counts, not only at the
+	 * end of a loop that may take minutes alone on a busy machine */
+	static long counted;
+	if (me == PARENT && ++counted % 4096 == 0)
+		check_children(NULL);
 }
 
 /* Both lanes merged in time order. A value loaded by both processes was

@@ -93,7 +93,8 @@ void sigbus_means(const char *what); /* a SIGBUS from now on: "prog: what", exit
 void catch_signals(void);
 void at_exit_unlink(const char *path);  /* remove a file */
 void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child */
-/* for a wait of one's own (Sem_wait's ticks, 12's message loops): */
+/* for a wait of one's own (Sem_wait's ticks, 12's message loops; NULL: the
+ * counter labs' loops, not waiting for anything): */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
 
 /* ---- processes (Fork, gate_wait, ms_since: wrap.c; wait_child: cleanup.c) ---- */
