@@ -108,7 +108,8 @@ interrupt_compare() {
 	sem_exists() { [ -n "$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.14-mutex")" ]; }
 	"$BIN/14-atomic-counter" -qy --compare $((1000000 / SLOW)) >/dev/null 2>&1 &
 	local pid=$!
-	for _ in $(seq 600); do
+	# the methods before it take seconds on an idle machine, minutes on a busy one
+	for _ in $(seq 3000); do
 		sem_exists && seen=1 && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
