@@ -67,21 +67,6 @@ need_two_cpus() {
 	assert_line --index 0 --partial "store buffer test, with the fence:"
 }
 
-# Run the lock until WANT runs have lost updates; fail if MAX runs go by first.
-assert_loses_within() {
-	local want=$1 max=$2 i out lost hits=0 seen=()
-	shift 2
-	for ((i = 1; i <= max && hits < want; i++)); do
-		out=$("$@") || fail "run $i of '$*' failed (exit $?)"
-		lost=$(lost_of "$out")
-		[ -n "$lost" ] || fail "run $i of '$*' printed no result line"
-		seen+=("$lost")
-		[ "$lost" -gt 0 ] && hits=$((hits + 1))
-	done
-	[ "$hits" -ge "$want" ] ||
-		fail "'$*' lost updates in only $hits of $max runs (want $want); lost: ${seen[*]}"
-}
-
 @test "15: Peterson with no fence loses updates in 5 of at most 20 runs of -q 100000 (2 CPUs)" {
 	need_two_cpus
 	assert_loses_within 5 20 "$BIN/15-memory-order" -q 100000
