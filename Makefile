@@ -100,14 +100,12 @@ check-lint:
 	shellcheck -x tests/run tests/*.sh labs/tools/*.sh .ci/run
 	shellcheck -x -s bash tests/*.bats tests/*.bash
 
-# The whole suite 20 times in a row; any failure is kept in build/soak/.
+# The whole suite SOAK times in a row (tests/soak.sh), each run beside HOGS CPU-bound
+# processes and, with SOAK_USER (root only), a throwaway user running it at the same
+# moment: a busy shared server. Every run's log is kept in build/soak/.
 SOAK ?= 20
 soak: all
-	@mkdir -p build/soak
-	@fails=0; for i in $$(seq $(SOAK)); do \
-		if tests/run >build/soak/run-$$i.log 2>&1; then r=green; else r=RED; fails=$$((fails + 1)); fi; \
-		echo "soak run $$i of $(SOAK): $$r: $$(tail -n 1 build/soak/run-$$i.log)"; \
-	done; echo "soak: $$(( $(SOAK) - fails )) of $(SOAK) runs green"; [ $$fails -eq 0 ]
+	@tests/soak.sh $(strip -n $(SOAK) $(if $(HOGS),-H $(HOGS)) $(if $(SOAK_USER),-u $(SOAK_USER)))
 
 clean:
 	rm -rf $(BIN) $(BUILD)

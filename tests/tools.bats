@@ -671,6 +671,120 @@ report() {
 	assert_line "labs/tools/bench-report.sh --bin bin --latency --svg build/bench/bench-latency.svg >>build/bench/bench.md"
 }
 
+# ---- soak ----
+
+# Start tests/soak.sh ARGS... in the background on the stand-in suite, which sleeps
+# SECONDS each run; the output goes to $BATS_TEST_TMPDIR/out, SOAK_PID is the pid.
+start_soak() { # SECONDS ARGS...
+	export SOAK_STATE=$BATS_TEST_TMPDIR SOAK_SLEEP=$1
+	shift
+	tests/soak.sh -o "$BATS_TEST_TMPDIR/logs" "$@" tests/fixtures/soak.bats \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	SOAK_PID=$!
+}
+# Wait up to 60 s for FILE to have a line matching REGEX.
+wait_for_line() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no line matching '$2' in $1 after 60 s: $(cat "$1" 2>/dev/null)"
+}
+
+@test "soak: N runs of the suite, CPU hogs beside each, gone at the end" {
+	local pids pid state
+	start_soak 2 -n 2 -H 2
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^soak: hogs: pids '
+	pids=$(sed -n 's/^soak: hogs: pids //p' "$BATS_TEST_TMPDIR/out")
+	assert_equal "$(wc -w <<<"$pids")" 2
+	for pid in $pids; do # a hog is always runnable: state R
+		state=$(ps -o stat= -p "$pid")
+		assert_regex "$state" '^R'
+	done
+	wait "$SOAK_PID" || fail "soak exited $?"
+	run -0 cat "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "soak: 2 runs, 2 CPU hogs beside each, user $(id -un)"
+	assert_line --regexp "^soak run 1 of 2: green in 0 min [0-9]+ s, load [0-9.]+: $(id -un) 1 passed, 0 failed\$"
+	assert_line --regexp "^soak run 2 of 2: green in 0 min [0-9]+ s, load [0-9.]+: $(id -un) 1 passed, 0 failed\$"
+	assert_line "soak: 2 of 2 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/runs")" 2
+	assert_file_exists "$BATS_TEST_TMPDIR/logs/run-2.log"
+	for pid in $pids; do
+		run ! kill -0 "$pid"
+	done
+}
+
+@test "soak: a run that fails or leaves a file behind is red, and the total says so" {
+	SOAK_STATE=$BATS_TEST_TMPDIR SOAK_FAIL_RUN=2 SOAK_LEAK_RUN=3 run -1 tests/soak.sh -n 4 -o "$BATS_TEST_TMPDIR/logs" \
+		tests/fixtures/soak.bats
+	assert_line --regexp "^soak run 1 of 4: green .*: $(id -un) 1 passed, 0 failed\$"
+	assert_line --regexp "^soak run 2 of 4: RED .*: $(id -un) 0 passed, 1 failed\$"
+	assert_line --regexp "^soak run 3 of 4: RED .*: $(id -un) 1 passed, 0 failed, left behind: $TMPDIR/shmlab-soak-leak-3\$"
+	assert_line --regexp "^soak run 4 of 4: green " # a leftover is reported once
+	assert_line "soak: 2 of 4 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
+	run -0 grep -c '^  FAIL a stand-in for the suite' "$BATS_TEST_TMPDIR/logs/run-2.log"
+	rm "$TMPDIR/shmlab-soak-leak-3"
+}
+
+@test "soak: SIGTERM stops the suite and the hogs, and the soak dies of it" {
+	local hog rc=0
+	start_soak 60 -n 3 -H 1
+	wait_for_line "$BATS_TEST_TMPDIR/runs" '^[0-9]+$' # the stand-in is running
+	hog=$(sed -n 's/^soak: hogs: pids //p' "$BATS_TEST_TMPDIR/out")
+	kill -TERM "$SOAK_PID"
+	wait "$SOAK_PID" || rc=$?
+	assert_equal "$rc" 143
+	run -0 cat "$BATS_TEST_TMPDIR/out"
+	assert_line "soak: stopped by SIGTERM: suites and hogs stopped"
+	refute_line --partial "soak run 1 of 3"
+	run ! kill -0 "$hog"
+	assert_no_process "fixtures/soak.bats" "after SIGTERM"
+	assert_no_process "sleep 60" "after SIGTERM"
+}
+
+@test "soak: bad options are usage errors; a user that exists is refused" {
+	run -2 --separate-stderr tests/soak.sh -n 0
+	assert_equal "${stderr_lines[0]}" "soak: RUNS must be a whole number from 1 to 999999, not '0'"
+	assert_equal "${stderr_lines[1]}" "usage: soak [-n RUNS] [-H HOGS] [-u NAME] [-o DIR] [FILE.bats...]"
+	run -2 --separate-stderr tests/soak.sh -H x
+	assert_equal "${stderr_lines[0]}" "soak: HOGS must be a whole number from 0 to 999999, not 'x'"
+	run -2 --separate-stderr tests/soak.sh -n
+	assert_equal "${stderr_lines[0]}" "soak: option -n needs a value"
+	run -2 --separate-stderr tests/soak.sh -q
+	assert_equal "${stderr_lines[0]}" "soak: unknown option '-q'"
+	run -2 --separate-stderr tests/soak.sh tests/nothing.bats
+	assert_equal "${stderr_lines[0]}" "soak: no test file 'tests/nothing.bats'"
+	run -2 --separate-stderr tests/soak.sh -u 'Bad name'
+	assert_equal "${stderr_lines[0]}" "soak: user name 'Bad name' is invalid (lower-case letters, digits, '_', '-'; 1 to 31)"
+	if [ "$(id -u)" -eq 0 ]; then
+		run -1 --separate-stderr tests/soak.sh -u root
+		assert_equal "$stderr" "soak: user root exists: -u makes a throwaway user and removes it after; pick a name nobody has"
+	else
+		run -1 --separate-stderr tests/soak.sh -u shmsoak
+		assert_equal "$stderr" "soak: -u needs root: it creates the user shmsoak and removes it"
+	fi
+}
+
+@test "soak: -u NAME runs the suite as a second user at the same time, then removes it" {
+	local name=shmsoak$$
+	[ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null || skip "needs root to make a second user (useradd)"
+	run -0 tests/soak.sh -n 1 -u "$name" -o "$BATS_TEST_TMPDIR/logs" tests/fixtures/soak.bats
+	assert_line --index 0 "soak: 1 run, 0 CPU hogs beside each, users $(id -un) and $name at once"
+	assert_line --regexp "^soak run 1 of 1: green .*: $(id -un) 1 passed, 0 failed; $name 1 passed, 0 failed\$"
+	assert_line "soak: 1 of 1 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
+	run -0 grep -c '^  ok   a stand-in for the suite' "$BATS_TEST_TMPDIR/logs/run-1-$name.log"
+	run ! getent passwd "$name"
+	assert_dir_not_exists "/home/$name"
+}
+
+@test "soak: make soak passes SOAK, HOGS and SOAK_USER, with defaults" {
+	run -0 make -n --no-print-directory soak
+	assert_line "tests/soak.sh -n 20"
+	run -0 make -n --no-print-directory soak SOAK=3 HOGS=2 SOAK_USER=shmsoak
+	assert_line "tests/soak.sh -n 3 -H 2 -u shmsoak"
+}
+
 # ---- the tour ----
 
 @test "demo: headings are bold on a terminal only, and never with NO_COLOR" {
