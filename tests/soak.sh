@@ -22,7 +22,7 @@
 #   soak: 3 runs, 2 CPU hogs beside each, users root and shmsoak at once
 #   soak run 1 of 3: green in 21 min 4 s, load 5.12: root 381 passed, 0 failed, 1 skipped; shmsoak 373 passed, 0 failed, 9 skipped
 #   ...
-#   soak: 3 of 3 runs green
+#   soak: 3 of 3 runs green (logs in build/soak/)
 #
 # `make soak [SOAK=20] [HOGS=N] [SOAK_USER=NAME]` runs it on bin/. Exit 0 when every
 # run was green, 1 when one was not or the soak could not run, 2 for a usage error.
@@ -166,6 +166,10 @@ if [ -n "$user" ]; then
 	fi
 fi
 
+# the user's command line: the same test files as ours, quoted for its shell
+user_cmd="cd shmlab && exec tests/run"
+for f in "${files[@]}"; do user_cmd+=" $(printf '%q' "$f")"; done
+
 my_uid=$(id -u) my_tmp=${TMPDIR:-/tmp}
 before=$(leftovers "$my_uid" "$my_tmp")
 [ -z "$user" ] || ubefore=$(leftovers "$user_uid" /tmp)
@@ -207,8 +211,7 @@ for ((run = 1; run <= runs; run++)); do
 	suite_pids=($!)
 	if [ -n "$user" ]; then
 		# a login shell: the environment a student who logs in has, nothing of ours
-		"${default_int[@]}" runuser -l "$user" -c "cd shmlab && exec tests/run$(printf ' %q' "${files[@]}")" \
-			</dev/null >"$ulog" 2>&1 &
+		"${default_int[@]}" runuser -l "$user" -c "$user_cmd" </dev/null >"$ulog" 2>&1 &
 		suite_pids+=($!)
 	fi
 	set +m # and no job-control chatter when one of them is stopped

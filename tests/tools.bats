@@ -778,6 +778,22 @@ wait_for_line() {
 	assert_dir_not_exists "/home/$name"
 }
 
+@test "soak: without FILE both users run the whole suite, with the same arguments" {
+	local name=shmsoak$$ root=$BATS_TEST_TMPDIR/tree
+	[ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null || skip "needs root to make a second user (useradd)"
+	# a tree whose tests/run only says how it was called, and as whom
+	mkdir -p "$root/tests"
+	cp tests/soak.sh "$root/tests/"
+	printf '#!/bin/sh\n[ "$1" = --deps ] && exit 0\necho "$(id -un) ran tests/run with $# arguments in $PWD"\necho "1 passed, 0 failed"\n' \
+		>"$root/tests/run"
+	chmod 755 "$root" "$root/tests" "$root/tests/run"
+	run -0 "$root/tests/soak.sh" -n 1 -u "$name" -o "$BATS_TEST_TMPDIR/logs"
+	assert_line --regexp "^soak run 1 of 1: green .*: $(id -un) 1 passed, 0 failed; $name 1 passed, 0 failed\$"
+	assert_equal "$(head -n 1 "$BATS_TEST_TMPDIR/logs/run-1.log")" "$(id -un) ran tests/run with 0 arguments in $root"
+	assert_equal "$(head -n 1 "$BATS_TEST_TMPDIR/logs/run-1-$name.log")" "$name ran tests/run with 0 arguments in /home/$name/shmlab"
+	run ! getent passwd "$name"
+}
+
 @test "soak: make soak passes SOAK, HOGS and SOAK_USER, with defaults" {
 	run -0 make -n --no-print-directory soak
 	assert_line "tests/soak.sh -n 20"
