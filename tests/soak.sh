@@ -7,11 +7,12 @@
 #   -H HOGS  CPU-bound processes (`while :; do :; done`) running beside every run
 #            (default 0)
 #   -u NAME  as root only: create the user NAME (nobody may have the name yet), give
-#            it a copy of this tree with its bin/, and in every run start the suite as
-#            NAME too, at the same moment: two users on one server. The user, its home
-#            and anything it left are removed at the end.
-#   -o DIR   the logs: DIR/run-I.log, and DIR/run-I-NAME.log for the user
-#            (default build/soak)
+#            it a copy of this tree as a clone has it (no build/ or bin/), which it
+#            builds with make, and in every run start the suite as NAME too, at the
+#            same moment: two users on one server. The user, its home and anything it
+#            left are removed at the end.
+#   -o DIR   the logs: DIR/run-I.log, and DIR/run-I-NAME.log and DIR/make-NAME.log
+#            for the user (default build/soak)
 #   FILE     the test files (default tests/*.bats)
 #
 # A run is green when every suite in it passed and none left anything behind that was
@@ -87,7 +88,7 @@ if [ -n "$user" ]; then
 fi
 
 mkdir -p "$dir" || die "cannot make the log directory $dir"
-rm -f "$dir"/run-*.log
+rm -f "$dir"/run-*.log "$dir"/make-*.log
 
 hog_pids=() suite_pids=() made_user='' user_home='' user_uid=''
 
@@ -160,10 +161,13 @@ if [ -n "$user" ]; then
 	made_user=1
 	user_uid=$(id -u "$user") user_home=$(getent passwd "$user" | cut -d: -f6)
 	if ! runuser -u "$user" -- mkdir "$user_home/shmlab" ||
-		! tar -C "$top" --exclude=./build --exclude=./.git -cf - . |
+		! tar -C "$top" --exclude=./build --exclude=./bin --exclude=./.git -cf - . |
 		runuser -u "$user" -- tar -C "$user_home/shmlab" -xf -; then
 		die "could not copy this tree to $user_home/shmlab"
 	fi
+	# a login shell: the environment a student who logs in has, nothing of ours
+	runuser -l "$user" -c "cd shmlab && make -j$(nproc)" </dev/null >"$dir/make-$user.log" 2>&1 ||
+		die "make failed for $user: see $dir/make-$user.log"
 fi
 
 # the user's command line: the same test files as ours, quoted for its shell
@@ -210,7 +214,6 @@ for ((run = 1; run <= runs; run++)); do
 	"${default_int[@]}" tests/run "${files[@]}" </dev/null >"$log" 2>&1 &
 	suite_pids=($!)
 	if [ -n "$user" ]; then
-		# a login shell: the environment a student who logs in has, nothing of ours
 		"${default_int[@]}" runuser -l "$user" -c "$user_cmd" </dev/null >"$ulog" 2>&1 &
 		suite_pids+=($!)
 	fi

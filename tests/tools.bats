@@ -774,6 +774,7 @@ wait_for_line() {
 	assert_line --regexp "^soak run 1 of 1: green .*: $(id -un) 1 passed, 0 failed; $name 1 passed, 0 failed\$"
 	assert_line "soak: 1 of 1 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
 	run -0 grep -c '^  ok   a stand-in for the suite' "$BATS_TEST_TMPDIR/logs/run-1-$name.log"
+	run -0 grep -c "^cc .* -o bin/01-fork-counter " "$BATS_TEST_TMPDIR/logs/make-$name.log" # built as a clone is
 	run ! getent passwd "$name"
 	assert_dir_not_exists "/home/$name"
 }
@@ -786,11 +787,13 @@ wait_for_line() {
 	cp tests/soak.sh "$root/tests/"
 	printf '#!/bin/sh\n[ "$1" = --deps ] && exit 0\necho "$(id -un) ran tests/run with $# arguments in $PWD"\necho "1 passed, 0 failed"\n' \
 		>"$root/tests/run"
+	printf 'all:\n\t@echo "$$(id -un) built it"\n' >"$root/Makefile"
 	chmod 755 "$root" "$root/tests" "$root/tests/run"
 	run -0 "$root/tests/soak.sh" -n 1 -u "$name" -o "$BATS_TEST_TMPDIR/logs"
 	assert_line --regexp "^soak run 1 of 1: green .*: $(id -un) 1 passed, 0 failed; $name 1 passed, 0 failed\$"
 	assert_equal "$(head -n 1 "$BATS_TEST_TMPDIR/logs/run-1.log")" "$(id -un) ran tests/run with 0 arguments in $root"
 	assert_equal "$(head -n 1 "$BATS_TEST_TMPDIR/logs/run-1-$name.log")" "$name ran tests/run with 0 arguments in /home/$name/shmlab"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/logs/make-$name.log")" "$name built it"
 	run ! getent passwd "$name"
 }
 
