@@ -798,6 +798,8 @@ wait_for_line() {
 }
 
 @test "soak: make soak passes SOAK, HOGS and SOAK_USER, with defaults" {
+	# not what a make soak around this suite passes down (MAKEFLAGS) or exports
+	unset MAKEFLAGS MFLAGS MAKELEVEL SOAK HOGS SOAK_USER
 	run -0 make -n --no-print-directory soak
 	assert_line "tests/soak.sh -n 20"
 	run -0 make -n --no-print-directory soak SOAK=3 HOGS=2 SOAK_USER=shmsoak
