@@ -28,6 +28,10 @@ wait_for_object() {
 start() {
 	local tag=$1
 	shift
+	# emptied here, not only by the background job's own redirection, which may come
+	# later: a wait on TAG.out must never see the previous run's lines
+	: >"$BATS_TEST_TMPDIR/$tag.out"
+	: >"$BATS_TEST_TMPDIR/$tag.err"
 	"$@" >"$BATS_TEST_TMPDIR/$tag.out" 2>"$BATS_TEST_TMPDIR/$tag.err" 3>&- 8>&- &
 	pid=$!
 }

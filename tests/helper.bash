@@ -71,6 +71,7 @@ assert_usage_error() {
 interrupt_midrun() {
 	local sig=$1 delay=$2
 	shift 2
+	: >"$BATS_TEST_TMPDIR/out" # not the last call's lines: the job's own > may come later
 	"$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	local pid=$!
 	if [[ $delay == lines:* ]]; then
