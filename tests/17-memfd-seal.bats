@@ -149,15 +149,9 @@ served() {
 	assert_file_not_exists out
 }
 
-# Run a command as the other user, with our prefix: they take our names.
-as_other() {
-	setpriv --reuid="$OTHER_UID" --regid="$OTHER_UID" --clear-groups \
-		env SHMLAB_IPC_PREFIX="$SHMLAB_IPC_PREFIX" TMPDIR="$share" "$@"
-}
-need_other() {
-	[ -n "${OTHER:-}" ] || skip "needs root to make a second user (useradd, setpriv)"
-	skip_under_valgrind "valgrind run as another user cannot write into the test's TMPDIR"
-	as_other test -x "$PROG" || skip "$PROG is not reachable by another user"
+# A second user and a directory both can use, with an input both can read.
+need_other_share() {
+	need_other
 	share=$(mktemp -d /tmp/shmlab-17.XXXXXX)
 	chmod 777 "$share" # both users' socket directories go here
 	head -c 3000 /dev/urandom >"$share/in"
@@ -165,8 +159,8 @@ need_other() {
 }
 
 @test "17: a sender of another uid is refused, naming its uid; and it sends nothing to us" {
-	need_other
-	start serve as_other "$PROG" serve -t 5 "$share/in"
+	need_other_share
+	start serve as_other "$OBIN/17-memfd-seal" serve -t 5 "$share/in"
 	spid=$pid
 	for ((i = 0; i < 100; i++)); do [ -S "$share/$SHMLAB_IPC_PREFIX.memfd/socket" ] && break; sleep 0.1; done
 	run -1 env TMPDIR="$share" "$PROG" get out
@@ -180,7 +174,7 @@ need_other() {
 }
 
 @test "17: a socket directory of another user, or one open to others, is refused" {
-	need_other
+	need_other_share
 	as_other mkdir -m 700 "$share/$SHMLAB_IPC_PREFIX.memfd"
 	run -1 env TMPDIR="$share" "$PROG" serve -t 1 "$share/in"
 	assert_output --partial "17-memfd-seal: $share/$SHMLAB_IPC_PREFIX.memfd belongs to uid $OTHER_UID ($OTHER), not to you"

@@ -170,17 +170,40 @@ fake_copier() {
 
 # A throwaway second user for the other-uid cases (root only): OTHER and
 # OTHER_UID are set, or left empty when it cannot be made (the tests then skip).
+# OBIN is where that user runs the programs under test from: $BIN itself when
+# the user can reach it, else a copy in a private temp directory, since a clone
+# in a 0700 home (root's /root, most students' homes) is reachable by nobody
+# else, and the cross-user cases must run there too.
 # For setup_file and teardown_file; TAG keeps two files' users apart.
 make_other_user() {
-	export OTHER="" OTHER_UID=""
+	export OTHER="" OTHER_UID="" OBIN=""
 	[ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null && command -v setpriv >/dev/null || return 0
 	local name="$1$$"
 	useradd --no-create-home --shell /usr/sbin/nologin "$name" 2>/dev/null || return 0
 	OTHER=$name OTHER_UID=$(id -u "$name")
+	OBIN=$BIN
+	if ! as_other test -x "$BIN/01-fork-counter"; then
+		OBIN=$(mktemp -d /tmp/shmlab-obin.XXXXXX)
+		cp "$BIN"/* "$OBIN"/
+		chmod -R go+rX "$OBIN"
+	fi
 }
 remove_other_user() {
 	[ -n "${OTHER:-}" ] || return 0
 	pkill -KILL -u "$OTHER_UID" 2>/dev/null # userdel refuses a user with processes
 	for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -u "$OTHER_UID" >/dev/null || break; sleep 0.1; done
 	userdel "$OTHER" 2>/dev/null || true
+	[[ $OBIN != /tmp/shmlab-obin.* ]] || rm -rf "$OBIN"
+}
+
+# Run a command as the other user, with our prefix (they take our names) and
+# $share (or /tmp) as TMPDIR: the test's own TMPDIR is closed to them.
+as_other() {
+	setpriv --reuid="$OTHER_UID" --regid="$OTHER_UID" --clear-groups \
+		env SHMLAB_IPC_PREFIX="$SHMLAB_IPC_PREFIX" TMPDIR="${share:-/tmp}" "$@"
+}
+# Skip unless there is a second user to play the other side.
+need_other() {
+	[ -n "${OTHER:-}" ] || skip "needs root to make a second user (useradd, setpriv)"
+	skip_under_valgrind "valgrind run as another user cannot write into the test's TMPDIR"
 }

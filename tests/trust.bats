@@ -23,21 +23,11 @@ teardown() {
 	shmlab_teardown
 }
 
-# Run a command as the other user, with our prefix: they take our names.
-as_other() {
-	setpriv --reuid="$OTHER_UID" --regid="$OTHER_UID" --clear-groups \
-		env SHMLAB_IPC_PREFIX="$SHMLAB_IPC_PREFIX" "$@"
-}
-need_other() {
-	[ -n "${OTHER:-}" ] || skip "needs root to make a second user (useradd, setpriv)"
-	skip_under_valgrind "valgrind run as another user cannot write into the test's TMPDIR"
-	as_other test -x "$BIN/07-posix-shm" || skip "$BIN is not reachable by another user"
-}
 theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created your name first' "$1" "$OTHER_UID" "$OTHER"; }
 
 @test "trust: another user's object at our name: the copiers' clients refuse it, nothing written" {
 	need_other
-	as_other "$BIN/07-posix-shm" create copy 65536 >/dev/null
+	as_other "$OBIN/07-posix-shm" create copy 65536 >/dev/null
 	chmod 666 "/dev/shm/$SHMLAB_IPC_PREFIX.copy" # the bait: anyone may write it
 	for lab in 09-shm-copy 10-shm-ring-copy 11-robust-copy; do
 		run -1 "$BIN/$lab" client -t 2 out
@@ -52,7 +42,7 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 
 @test "trust: another user's object at our name: 07 read, write and client refuse it; info shows whose" {
 	need_other
-	as_other "$BIN/07-posix-shm" create demo 4096 >/dev/null
+	as_other "$OBIN/07-posix-shm" create demo 4096 >/dev/null
 	chmod 666 "/dev/shm/$SHMLAB_IPC_PREFIX.demo"
 	for cmd in read write; do
 		run -1 "$BIN/07-posix-shm" "$cmd" demo
@@ -71,7 +61,7 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	need_other
 	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
 	chmod 777 "$share" # the other user's temp file goes here
-	start other as_other env TMPDIR="$share" "$BIN/03-named-semaphore" -q -y 1000000000
+	start other as_other env TMPDIR="$share" "$OBIN/03-named-semaphore" -q -y 1000000000
 	wait_for_ipc 03-mutex >/dev/null
 	run -1 "$BIN/03-named-semaphore" -q 10
 	assert_output --partial "$(theirs "$(full_name 03-mutex)")"
@@ -85,14 +75,14 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
 	chmod 755 "$share"
 	touch "$share/key"
-	as_other "$BIN/08-sysv-shm" create -k "$share/key" 4096 >/dev/null
+	as_other "$OBIN/08-sysv-shm" create -k "$share/key" 4096 >/dev/null
 	for cmd in read write; do
 		run -1 "$BIN/08-sysv-shm" "$cmd" -k "$share/key"
 		assert_output --regexp "the segment at key 0x[0-9a-f]{8} belongs to uid $OTHER_UID \\($OTHER\\), not to you"
 	done
 	run -1 "$BIN/08-sysv-shm" create -k "$share/key" 4096
 	assert_output --partial "belongs to uid $OTHER_UID"
-	as_other "$BIN/08-sysv-shm" remove -k "$share/key" >/dev/null
+	as_other "$OBIN/08-sysv-shm" remove -k "$share/key" >/dev/null
 }
 
 @test "trust: the shared object truncated mid-copy: both sides exit 1 with a message, nothing left" {
