@@ -61,6 +61,8 @@ setup() {
 
 teardown() {
 	local left id
+	# what a test started in the background (its pids), whatever the test found
+	[ ! -s "$BATS_TEST_TMPDIR/pids" ] || xargs kill -KILL <"$BATS_TEST_TMPDIR/pids" 2>/dev/null || true
 	left=$(leaked_queues)
 	if [ -n "$left" ]; then
 		for id in $left; do ipcrm -q "$id" 2>/dev/null; done # so one leak fails one test
@@ -265,6 +267,53 @@ teardown() {
 	assert_line --index 4 --regexp "^shm-spin +$num +$num +$num +[0-9]+ +[0-9]+ the same, sem_trywait spins first\$"
 	assert_equal "${#lines[@]}" 5
 	assert_equal "$stderr" ""
+}
+
+# Is PID running (not gone, not a zombie)?
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
+}
+
+@test "12: --latency: a pinger killed by SIGKILL leaves no echo behind; its row says FAILED, exit 1" {
+	"$BIN/12-copy-bench" --latency -r 50 >"$BATS_TEST_TMPDIR/lat" 2>&1 &
+	local bench=$! pinger prev='' echo echoes=() i k rc=0
+	echo "$bench" >"$BATS_TEST_TMPDIR/pids"
+	for k in pipe shm shm-spin; do # each method's pinger in turn, once its echo runs
+		echo=''
+		for ((i = 0; i < 600; i++)); do
+			pinger=$(pgrep -P "$bench" | head -n 1)
+			if [ -n "$pinger" ] && [ "$pinger" != "$prev" ]; then
+				echo=$(pgrep -P "$pinger" | head -n 1)
+				[ -z "$echo" ] || break
+			fi
+			sleep 0.05
+		done
+		[ -n "$echo" ] || fail "no $k pinger with its echo within 30 s: $(cat "$BATS_TEST_TMPDIR/lat")"
+		echo "$echo" >>"$BATS_TEST_TMPDIR/pids"
+		kill -KILL "$pinger"
+		prev=$pinger echoes+=("$echo")
+	done
+	# the echo of the pipes reads end of file at once; those of the semaphores look every second
+	for echo in "${echoes[@]}"; do
+		for ((i = 0; i < 50 * SLOW; i++)); do
+			alive "$echo" || break
+			sleep 0.1
+		done
+		! alive "$echo" || fail "an echo (pid $echo) still runs 5 s after its pinger was killed, in $(cat "/proc/$echo/wchan")"
+	done
+	for ((i = 0; i < 300 * SLOW; i++)); do
+		alive "$bench" || break
+		sleep 0.1
+	done
+	! alive "$bench" || fail "12-copy-bench --latency still runs 30 s after its three pingers were killed"
+	wait "$bench" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$BATS_TEST_TMPDIR/lat"
+	for k in pipe shm shm-spin; do
+		assert_line --regexp "^$k +(- +){5}FAILED: killed by signal 9 \(Killed\)\$"
+		assert_line "12-copy-bench: latency $k: killed by signal 9 (Killed)"
+	done
 }
 
 @test "12: bad arguments are usage errors (exit 2)" {

@@ -586,6 +586,27 @@ report() {
 	assert_regex "${lines[3]}" "^shm-spin,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
 }
 
+@test "bench: --latency: a method that failed has its reason and no figures, exit 1" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	# the lab's lines when the pinger of pipe was killed
+	printf '#!/bin/sh\ncat <<EOF\n%s\n%s\n%s\n%s\nEOF\nexit 1\n' \
+		"round trips: 1 x 10000 per method after 1000 untimed" \
+		"method   median_us   p99_us  cpu_ms vol_cs invol_cs what" \
+		"pipe              -        -       -      -        - FAILED: killed by signal 9 (Killed)" \
+		"shm            3.73    58.55  2252.2 585359   416668 sem_post + sem_wait in shared memory" \
+		>"$BATS_TEST_TMPDIR/fake/12-copy-bench"
+	chmod +x "$BATS_TEST_TMPDIR/fake/12-copy-bench"
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --svg "$BATS_TEST_TMPDIR/lat.svg"
+	assert_line '| pipe     | FAILED: killed by signal 9 (Killed)  |         - |      - |      - |      - |        - |      - |'
+	assert_line --regexp '^\| shm +\| sem_post \+ sem_wait in shared memory \| +3\.73 \| +58\.55 \| '
+	assert_well_formed "$BATS_TEST_TMPDIR/lat.svg"
+	run -0 grep -c ' us FAILED</text>' "$BATS_TEST_TMPDIR/lat.svg"
+	assert_output 1
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --csv
+	assert_line "pipe,10000,,,,,,"
+	assert_line --regexp '^shm,10000,3\.73,58\.55,2252\.2,585359,416668,0\.00$'
+}
+
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
 	run -0 report --sweep
 	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |"

@@ -309,14 +309,20 @@ END {
 		if (mode == "latencycsv") {
 			print "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
 			for (i = 1; i <= n; i++)
-				printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+				if (med[i] == "-") # it failed: no figures
+					printf("%s,%d,,,,,,\n", name[i], trips)
+				else
+					printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else if (mode == "latency") {
 			print "| method   | what                                 | median us | p99 us | CPU ms | vol cs | invol cs | x pipe |"
 			print "|----------|--------------------------------------|----------:|-------:|-------:|-------:|---------:|-------:|"
 			for (i = 1; i <= n; i++)
-				printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+				if (med[i] == "-")
+					printf("| %-8s | %-36s |         - |      - |      - |      - |        - |      - |\n", name[i], what[i])
+				else
+					printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else {
-			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
+			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = med[i] == "-" ? "FAILED" : sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
 			leg[0] = "shared memory + semaphores"; leg[1] = "pipe pair"
 			svg(path, "One-byte round trip between two processes (median, lower is better)", "us", 2, n)
 		}
