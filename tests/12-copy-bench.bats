@@ -210,6 +210,19 @@ teardown() {
 	assert_line --index 1 --regexp '^12-copy-bench: child [0-9]+ failed \(exit 1\)$'
 }
 
+@test "12: mmap, limit, cfr and sendfile refuse an INPUT that is not a regular file: exit 1, not an empty copy" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	exec 7<>"$BATS_TEST_TMPDIR/fifo" # a writer is there: opening it to read does not wait
+	for m in mmap limit cfr sendfile; do
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$BATS_TEST_TMPDIR/fifo" "$BATS_TEST_TMPDIR/out"
+		assert_output "12-copy-bench: $BATS_TEST_TMPDIR/fifo: not a regular file: $m copies only a regular file"
+		assert_file_not_exists "$BATS_TEST_TMPDIR/out"
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" /dev/zero /dev/null
+		assert_output "12-copy-bench: /dev/zero: not a regular file: $m copies only a regular file"
+	done
+	exec 7>&-
+}
+
 @test "12: INPUT is copied as it is, and left as it was" {
 	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	cp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/data.orig"
