@@ -223,6 +223,36 @@ teardown() {
 	exec 7>&-
 }
 
+@test "12: a copier writes into no FIFO or symbolic link at OUTPUT, nor into another user's file" {
+	local dir=$BATS_TEST_TMPDIR m reader why
+	in=$(input 100000)
+	why='not a regular file: not written (someone may have put it there to read the copy)'
+	mkfifo "$dir/fifo"
+	: >"$dir/target"
+	ln -s "$dir/target" "$dir/link"
+	for m in $COPIERS limit; do
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo" # no reader
+		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
+		cat "$dir/fifo" >"$dir/got" & # a reader that waits for what comes
+		reader=$!
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo"
+		stop_bg "$reader"
+		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
+		assert_equal "$(wc -c <"$dir/got")" 0
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/link"
+		assert_output "12-copy-bench: $dir/link is a symbolic link, $why"
+		assert_equal "$(wc -c <"$dir/target")" 0
+	done
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give a file to another user"
+	: >"$dir/theirs"
+	chown 65534 "$dir/theirs"
+	for m in $COPIERS limit; do
+		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/theirs"
+		assert_output "12-copy-bench: $dir/theirs belongs to uid 65534, not to you: not written"
+		assert_equal "$(wc -c <"$dir/theirs")" 0
+	done
+}
+
 @test "12: INPUT is copied as it is, and left as it was" {
 	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	cp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/data.orig"
