@@ -546,7 +546,7 @@ report() {
 	assert_line --regexp '^\| pipe .*\| verified \|$'
 	fake=$(fake_copier fails 'echo "fails: cannot copy $in" >&2; exit 3')
 	run -1 report -m pipe,shm1 --with "shm1=$fake"
-	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6} \|$"
+	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6}/input \|$"
 	run -1 report -m rw,ring --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
 	assert_line --regexp "^\| ring +\| +2 \| .*\| MISSING: $BATS_TEST_TMPDIR/no-such-copier not built \(make\) \|$"
 	assert_line "12-copy-bench: ring: $BATS_TEST_TMPDIR/no-such-copier not built (make)"
@@ -665,10 +665,11 @@ report() {
 	fi
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/seen")" 2 # the warm-up and one run
 	read -r in out <"$BATS_TEST_TMPDIR/seen"
-	assert_equal "$(dirname "$in")" "$dir"
-	assert_equal "$(dirname "$out")" "$dir"
-	assert_file_not_exists "$in"
-	assert_file_not_exists "$out"
+	# each in a directory of its own there (mktemp -d, mode 0700), gone with it
+	assert_regex "$in" "^$dir/shmlab-bench-input\.[A-Za-z0-9]{6}/input\$"
+	assert_regex "$out" "^$dir/shmlab-bench\.[A-Za-z0-9]{6}/output\$"
+	assert_file_not_exists "$(dirname "$in")"
+	assert_file_not_exists "$(dirname "$out")"
 }
 
 @test "bench: SIGINT and SIGTERM stop the lab and its copier too and leave nothing" {

@@ -89,13 +89,15 @@ lab=$bin/12-copy-bench
 [ -z "$svg" ] || { : >"$svg"; } 2>/dev/null || die "open $svg: cannot write there"
 
 # ---- running the lab: stopped with us, nothing left behind ----
+# Every file of ours is in a directory of our own (mode 0700), never at a name
+# in a shared one, where another user could put a FIFO or a symlink first.
 work=$(mktemp -d "${TMPDIR:-/tmp}/shmlab-bench-report.XXXXXX") || exit 1
-input='' child=''
+indir='' child=''
 # shellcheck disable=SC2317 # called by the traps
 cleanup() {
 	[ -z "$child" ] || { kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
 	rm -rf "$work"
-	[ -z "$input" ] || [ "$input" = "$file" ] || rm -f "$input"
+	[ -z "$indir" ] || rm -rf "$indir"
 }
 trap cleanup EXIT
 for sig in INT TERM HUP; do
@@ -395,7 +397,8 @@ fi
 if [ -n "$file" ]; then
 	input=$file
 else
-	input=$(mktemp "$dir/shmlab-bench-input.XXXXXX") || exit 1
+	indir=$(mktemp -d "$dir/shmlab-bench-input.XXXXXX") || exit 1
+	input=$indir/input
 	progress "making $(size_text "$bytes") of input"
 	head -c "$bytes" /dev/urandom >"$input" || die "write $input: cannot make the input"
 fi
