@@ -222,10 +222,10 @@ teardown() {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	exec 7<>"$BATS_TEST_TMPDIR/fifo" # a writer is there: opening it to read does not wait
 	for m in mmap limit cfr sendfile; do
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$BATS_TEST_TMPDIR/fifo" "$BATS_TEST_TMPDIR/out"
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$BATS_TEST_TMPDIR/fifo" "$BATS_TEST_TMPDIR/out"
 		assert_output "12-copy-bench: $BATS_TEST_TMPDIR/fifo: not a regular file: $m copies only a regular file"
 		assert_file_not_exists "$BATS_TEST_TMPDIR/out"
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" /dev/zero /dev/null
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" /dev/zero /dev/null
 		assert_output "12-copy-bench: /dev/zero: not a regular file: $m copies only a regular file"
 	done
 	exec 7>&-
@@ -239,15 +239,15 @@ teardown() {
 	: >"$dir/target"
 	ln -s "$dir/target" "$dir/link"
 	for m in $COPIERS limit; do
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo" # no reader
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo" # no reader
 		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
 		cat "$dir/fifo" >"$dir/got" & # a reader that waits for what comes
 		reader=$!
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo"
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo"
 		stop_bg "$reader"
 		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
 		assert_equal "$(wc -c <"$dir/got")" 0
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/link"
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/link"
 		assert_output "12-copy-bench: $dir/link is a symbolic link, $why"
 		assert_equal "$(wc -c <"$dir/target")" 0
 	done
@@ -255,7 +255,7 @@ teardown() {
 	: >"$dir/theirs"
 	chown 65534 "$dir/theirs"
 	for m in $COPIERS limit; do
-		run -1 timeout 10 "$BIN/12-copy-bench" "$m" "$in" "$dir/theirs"
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/theirs"
 		assert_output "12-copy-bench: $dir/theirs belongs to uid 65534, not to you: not written"
 		assert_equal "$(wc -c <"$dir/theirs")" 0
 	done
