@@ -54,6 +54,9 @@ leaked_queues() {
 	echo "$left"
 }
 
+setup_file() { make_other_user shmlabb; }
+teardown_file() { remove_other_user; }
+
 setup() {
 	shmlab_setup
 	msg_queues >"$BATS_TEST_TMPDIR/queues-before"
@@ -61,6 +64,13 @@ setup() {
 
 teardown() {
 	local left id
+	# what a test started in the background (its pids), whatever the test found
+	[ ! -s "$BATS_TEST_TMPDIR/pids" ] || xargs kill -KILL <"$BATS_TEST_TMPDIR/pids" 2>/dev/null || true
+	[ -z "${OTHER_UID:-}" ] || pkill -KILL -u "$OTHER_UID" 2>/dev/null || true
+	if [ -s "$BATS_TEST_TMPDIR/sysctl" ]; then # as the test found them
+		while read -r key value; do echo "$value" >"/proc/sys/fs/$key" || true; done <"$BATS_TEST_TMPDIR/sysctl"
+	fi
+	[ -z "${share:-}" ] || rm -rf "$share" "$loot"
 	left=$(leaked_queues)
 	if [ -n "$left" ]; then
 		for id in $left; do ipcrm -q "$id" 2>/dev/null; done # so one leak fails one test
@@ -208,6 +218,49 @@ teardown() {
 	assert_line --index 1 --regexp '^12-copy-bench: child [0-9]+ failed \(exit 1\)$'
 }
 
+@test "12: mmap, limit, cfr and sendfile refuse an INPUT that is not a regular file: exit 1, not an empty copy" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	exec 7<>"$BATS_TEST_TMPDIR/fifo" # a writer is there: opening it to read does not wait
+	for m in mmap limit cfr sendfile; do
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$BATS_TEST_TMPDIR/fifo" "$BATS_TEST_TMPDIR/out"
+		assert_output "12-copy-bench: $BATS_TEST_TMPDIR/fifo: not a regular file: $m copies only a regular file"
+		assert_file_not_exists "$BATS_TEST_TMPDIR/out"
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" /dev/zero /dev/null
+		assert_output "12-copy-bench: /dev/zero: not a regular file: $m copies only a regular file"
+	done
+	exec 7>&-
+}
+
+@test "12: a copier writes into no FIFO or symbolic link at OUTPUT, nor into another user's file" {
+	local dir=$BATS_TEST_TMPDIR m reader why
+	in=$(input 100000)
+	why='not a regular file: not written (someone may have put it there to read the copy)'
+	mkfifo "$dir/fifo"
+	: >"$dir/target"
+	ln -s "$dir/target" "$dir/link"
+	for m in $COPIERS limit; do
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo" # no reader
+		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
+		cat "$dir/fifo" >"$dir/got" & # a reader that waits for what comes
+		reader=$!
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/fifo"
+		stop_bg "$reader"
+		assert_output "12-copy-bench: $dir/fifo is a FIFO, $why"
+		assert_equal "$(wc -c <"$dir/got")" 0
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/link"
+		assert_output "12-copy-bench: $dir/link is a symbolic link, $why"
+		assert_equal "$(wc -c <"$dir/target")" 0
+	done
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give a file to another user"
+	: >"$dir/theirs"
+	chown 65534 "$dir/theirs"
+	for m in $COPIERS limit; do
+		run -1 timeout $((10 * SLOW)) "$BIN/12-copy-bench" "$m" "$in" "$dir/theirs"
+		assert_output "12-copy-bench: $dir/theirs belongs to uid 65534, not to you: not written"
+		assert_equal "$(wc -c <"$dir/theirs")" 0
+	done
+}
+
 @test "12: INPUT is copied as it is, and left as it was" {
 	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	cp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/data.orig"
@@ -267,6 +320,53 @@ teardown() {
 	assert_equal "$stderr" ""
 }
 
+# Is PID running (not gone, not a zombie)?
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
+}
+
+@test "12: --latency: a pinger killed by SIGKILL leaves no echo behind; its row says FAILED, exit 1" {
+	"$BIN/12-copy-bench" --latency -r 50 >"$BATS_TEST_TMPDIR/lat" 2>&1 &
+	local bench=$! pinger prev='' echo echoes=() i k rc=0
+	echo "$bench" >"$BATS_TEST_TMPDIR/pids"
+	for k in pipe shm shm-spin; do # each method's pinger in turn, once its echo runs
+		echo=''
+		for ((i = 0; i < 600; i++)); do
+			pinger=$(pgrep -P "$bench" | head -n 1)
+			if [ -n "$pinger" ] && [ "$pinger" != "$prev" ]; then
+				echo=$(pgrep -P "$pinger" | head -n 1)
+				[ -z "$echo" ] || break
+			fi
+			sleep 0.05
+		done
+		[ -n "$echo" ] || fail "no $k pinger with its echo within 30 s: $(cat "$BATS_TEST_TMPDIR/lat")"
+		echo "$echo" >>"$BATS_TEST_TMPDIR/pids"
+		kill -KILL "$pinger"
+		prev=$pinger echoes+=("$echo")
+	done
+	# the echo of the pipes reads end of file at once; those of the semaphores look every second
+	for echo in "${echoes[@]}"; do
+		for ((i = 0; i < 50 * SLOW; i++)); do
+			alive "$echo" || break
+			sleep 0.1
+		done
+		! alive "$echo" || fail "an echo (pid $echo) still runs 5 s after its pinger was killed, in $(cat "/proc/$echo/wchan")"
+	done
+	for ((i = 0; i < 300 * SLOW; i++)); do
+		alive "$bench" || break
+		sleep 0.1
+	done
+	! alive "$bench" || fail "12-copy-bench --latency still runs 30 s after its three pingers were killed"
+	wait "$bench" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$BATS_TEST_TMPDIR/lat"
+	for k in pipe shm shm-spin; do
+		assert_line --regexp "^$k +(- +){5}FAILED: killed by signal 9 \(Killed\)\$"
+		assert_line "12-copy-bench: latency $k: killed by signal 9 (Killed)"
+	done
+}
+
 @test "12: bad arguments are usage errors (exit 2)" {
 	run -2 "$BIN/12-copy-bench" -b 0 in
 	assert_usage_error "BYTES '0' is out of range"
@@ -309,21 +409,120 @@ teardown() {
 	assert_equal "$stderr" ""
 }
 
-@test "12: the outputs go to -d DIR, else \$TMPDIR, and go away" {
-	# a copier that notes the paths it was given, then copies right
-	spy=$(fake_copier spy 'echo "$in $out" >>"$(dirname "$0")/seen"; cp "$in" "$out"')
+@test "12: the outputs go to a directory of their own in -d DIR, else \$TMPDIR, mode 0700, and go away" {
+	# a copier that notes the paths it was given and the mode of OUTPUT's directory, then copies right
+	spy=$(fake_copier spy 'echo "$in $out $(stat -c %a "$(dirname "$out")")" >>"$(dirname "$0")/seen"; cp "$in" "$out"')
 	mkdir "$BATS_TEST_TMPDIR/d"
 	in=$(input)
 	run -0 "$BIN/12-copy-bench" -d "$BATS_TEST_TMPDIR/d" -r 2 "$in" "rw=$spy"
 	run -0 "$BIN/12-copy-bench" -r 1 "$in" "rw=$spy" # TMPDIR is the test's directory
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/seen")" 5 # each time the warm-up, then the runs
-	while read -r i o; do
+	while read -r i o mode; do
 		assert_equal "$i" "$in"
-		assert_file_not_exists "$o"
-		dirs+=("$(dirname "$o")")
+		assert_regex "$o" '/shmlab-bench\.[A-Za-z0-9]{6}/output$'
+		assert_equal "$mode" 700
+		assert_file_not_exists "$(dirname "$o")"
+		dirs+=("$(dirname "$(dirname "$o")")")
 	done <"$BATS_TEST_TMPDIR/seen"
 	assert_equal "${dirs[*]}" "$BATS_TEST_TMPDIR/d $BATS_TEST_TMPDIR/d $BATS_TEST_TMPDIR/d $BATS_TEST_TMPDIR $BATS_TEST_TMPDIR"
 	assert_equal "$(find "$BATS_TEST_TMPDIR/d" -mindepth 1)" ""
+}
+
+# The other user, in a shared sticky directory (as /tmp and /dev/shm are):
+# every name it sees there it takes the moment it is absent, with HOW: a FIFO
+# of mode 0666 it reads from, a file of mode 0666 (linked into LOOT too, so
+# that it keeps what is written there when the name is removed), or a symlink
+# to a file of its own in LOOT. What it reads from a FIFO goes to LOOT/stolen.
+# It runs until killed.
+# shellcheck disable=SC2016 # the program is perl's, with perl's $
+squatter='use strict; use POSIX qw(mkfifo); use Fcntl;
+my ($share, $how, $loot) = @ARGV;
+my (%names, $n, $k);
+open(my $r, ">", "$loot/ready") or die "$loot/ready: $!";
+close $r;
+for (;;) {
+	if ($n++ % 64 == 0 and opendir(my $d, $share)) {
+		$names{$_} = 1 for grep { !/^\.\.?$/ } readdir $d;
+		closedir $d;
+	}
+	for my $p (map { "$share/$_" } keys %names) {
+		next if lstat $p;
+		if ($how eq "fifo") {
+			mkfifo($p, 0666) or next;
+			chmod 0666, $p;
+			next if fork;
+			while (open(my $f, "<", $p)) { # whoever writes, as often as they do
+				local $/;
+				my $got = <$f>;
+				next unless length $got;
+				open(my $o, ">>", "$loot/stolen") or die "$loot/stolen: $!";
+				print $o $got;
+				close $o;
+			}
+			exit 0;
+		} elsif ($how eq "file") {
+			sysopen(my $f, $p, O_WRONLY | O_CREAT | O_EXCL, 0666) or next;
+			chmod 0666, $p;
+			link $p, "$loot/file." . ++$k;
+		} else {
+			my $t = "$loot/target." . ++$k;
+			sysopen(my $f, $t, O_WRONLY | O_CREAT, 0666) and chmod 0666, $t;
+			symlink $t, $p;
+		}
+	}
+}'
+
+@test "12: another user who plants a FIFO, a file or a symlink at the bench's names in a shared directory gets nothing" {
+	need_other
+	command -v perl >/dev/null || skip "no perl to play the other user"
+	local how i rc key was found
+	# the secret: readable by us alone
+	secret="$BATS_TEST_TMPDIR/secret"
+	for i in $(seq 8192); do echo "secret line $i of $SHMLAB_IPC_PREFIX"; done >"$secret"
+	chmod 600 "$secret"
+	share=$(mktemp -d /tmp/shmlab-share.XXXXXX)
+	chmod 1777 "$share"
+	loot=$(mktemp -d /tmp/shmlab-loot.XXXXXX)
+	chown "$OTHER_UID" "$loot"
+	chmod 755 "$loot"
+	# the kernel's own guards off, as on many systems, and as we found them after
+	local plants=fifo
+	for key in protected_regular protected_symlinks protected_fifos; do
+		was=$(cat "/proc/sys/fs/$key" 2>/dev/null) || continue
+		{ echo 0 >"/proc/sys/fs/$key"; } 2>/dev/null || continue
+		echo "$key $was" >>"$BATS_TEST_TMPDIR/sysctl"
+	done
+	if [ -s "$BATS_TEST_TMPDIR/sysctl" ]; then
+		plants="fifo file symlink"
+	else
+		echo "# /proc/sys/fs is read-only: only the FIFO is planted" >&3
+	fi
+	for how in $plants; do
+		rm -f "$loot/ready"
+		as_other perl -e "$squatter" "$share" "$how" "$loot" &
+		for ((i = 0; i < 100 * SLOW; i++)); do
+			[ ! -e "$loot/ready" ] || break
+			sleep 0.1
+		done
+		assert_file_exists "$loot/ready" # it runs
+		rc=0
+		timeout $((60 * SLOW)) "$BIN/12-copy-bench" -d "$share" -r 20 "$secret" rw pipe shm1 \
+			>"$BATS_TEST_TMPDIR/out" 2>&1 || rc=$?
+		pkill -KILL -u "$OTHER_UID" || true
+		wait
+		# what the other user owns holds nothing of the secret (grep reads no FIFO)
+		found=$(find "$share" "$loot" -user "$OTHER_UID" -type f -size +0 -exec grep -lF "of $SHMLAB_IPC_PREFIX" {} + | head -n 3 | tr '\n' ' ')
+		[ -z "$found" ] || fail "$how: the other user read the secret from $found"
+		[ "$rc" -ne 124 ] || fail "$how: the bench still ran after $((60 * SLOW)) s: $(cat "$BATS_TEST_TMPDIR/out")"
+		assert_equal "$rc" 0
+		run cat "$BATS_TEST_TMPDIR/out"
+		for m in rw pipe shm1; do
+			assert_line --regexp "^$m .* verified\$"
+		done
+		# and nothing of ours is left there
+		assert_equal "$(find "$share" -mindepth 1 -user "$(id -u)")" ""
+		find "$share" "$loot" -mindepth 1 -delete
+	done
 }
 
 @test "12: SIGINT and SIGTERM mid-run stop the copier too and leave nothing" {

@@ -546,7 +546,7 @@ report() {
 	assert_line --regexp '^\| pipe .*\| verified \|$'
 	fake=$(fake_copier fails 'echo "fails: cannot copy $in" >&2; exit 3')
 	run -1 report -m pipe,shm1 --with "shm1=$fake"
-	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6} \|$"
+	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6}/input \|$"
 	run -1 report -m rw,ring --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
 	assert_line --regexp "^\| ring +\| +2 \| .*\| MISSING: $BATS_TEST_TMPDIR/no-such-copier not built \(make\) \|$"
 	assert_line "12-copy-bench: ring: $BATS_TEST_TMPDIR/no-such-copier not built (make)"
@@ -584,6 +584,27 @@ report() {
 	assert_regex "${lines[1]}" "^pipe,10000,$num,$num,$num,[0-9]+,[0-9]+,1\.00$"
 	assert_regex "${lines[2]}" "^shm,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
 	assert_regex "${lines[3]}" "^shm-spin,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
+}
+
+@test "bench: --latency: a method that failed has its reason and no figures, exit 1" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	# the lab's lines when the pinger of pipe was killed
+	printf '#!/bin/sh\ncat <<EOF\n%s\n%s\n%s\n%s\nEOF\nexit 1\n' \
+		"round trips: 1 x 10000 per method after 1000 untimed" \
+		"method   median_us   p99_us  cpu_ms vol_cs invol_cs what" \
+		"pipe              -        -       -      -        - FAILED: killed by signal 9 (Killed)" \
+		"shm            3.73    58.55  2252.2 585359   416668 sem_post + sem_wait in shared memory" \
+		>"$BATS_TEST_TMPDIR/fake/12-copy-bench"
+	chmod +x "$BATS_TEST_TMPDIR/fake/12-copy-bench"
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --svg "$BATS_TEST_TMPDIR/lat.svg"
+	assert_line '| pipe     | FAILED: killed by signal 9 (Killed)  |         - |      - |      - |      - |        - |      - |'
+	assert_line --regexp '^\| shm +\| sem_post \+ sem_wait in shared memory \| +3\.73 \| +58\.55 \| '
+	assert_well_formed "$BATS_TEST_TMPDIR/lat.svg"
+	run -0 grep -c ' us FAILED</text>' "$BATS_TEST_TMPDIR/lat.svg"
+	assert_output 1
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --csv
+	assert_line "pipe,10000,,,,,,"
+	assert_line --regexp '^shm,10000,3\.73,58\.55,2252\.2,585359,416668,0\.00$'
 }
 
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
@@ -644,10 +665,11 @@ report() {
 	fi
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/seen")" 2 # the warm-up and one run
 	read -r in out <"$BATS_TEST_TMPDIR/seen"
-	assert_equal "$(dirname "$in")" "$dir"
-	assert_equal "$(dirname "$out")" "$dir"
-	assert_file_not_exists "$in"
-	assert_file_not_exists "$out"
+	# each in a directory of its own there (mktemp -d, mode 0700), gone with it
+	assert_regex "$in" "^$dir/shmlab-bench-input\.[A-Za-z0-9]{6}/input\$"
+	assert_regex "$out" "^$dir/shmlab-bench\.[A-Za-z0-9]{6}/output\$"
+	assert_file_not_exists "$(dirname "$in")"
+	assert_file_not_exists "$(dirname "$out")"
 }
 
 @test "bench: SIGINT and SIGTERM stop the lab and its copier too and leave nothing" {

@@ -197,10 +197,12 @@ static void copy_limit(const struct job *j)
 static const struct copier {
 	const char *name;
 	void (*copy)(const struct job *);
+	bool regular; /* INPUT must be a regular file: its size is used, or the call takes no other */
 } copiers[] = {
-	{"rw", copy_rw},         {"pipe", copy_pipe},   {"fifo", copy_fifo},     {"unix", copy_unix},
-	{"mq", copy_mq},         {"msg", copy_msg},     {"limit", copy_limit},   {"mmap", copy_mmap},
-	{"splice", copy_splice}, {"cfr", copy_cfr},     {"sendfile", copy_sendfile},
+	{"rw", copy_rw, false},     {"pipe", copy_pipe, false},   {"fifo", copy_fifo, false},
+	{"unix", copy_unix, false}, {"mq", copy_mq, false},       {"msg", copy_msg, false},
+	{"limit", copy_limit, true}, {"mmap", copy_mmap, true},   {"splice", copy_splice, false},
+	{"cfr", copy_cfr, true},    {"sendfile", copy_sendfile, true},
 };
 enum { NCOPIERS = sizeof copiers / sizeof copiers[0] };
 
@@ -215,6 +217,36 @@ static int copier_of(const char *name)
 bool is_copier(const char *name)
 {
 	return copier_of(name) >= 0;
+}
+
+/* OUTPUT, empty: a new file, or a regular file of ours, or a device such as
+ * /dev/null. Never a FIFO, a socket, a symbolic link or another user's file:
+ * in a shared directory (/tmp) anyone may have put one at the name, to read
+ * what we write or to have us overwrite a file of their choosing. O_NONBLOCK:
+ * a FIFO with no reader fails at once (ENXIO) instead of waiting for one. */
+static int open_output_file(const char *out, const char *in, const struct stat *si)
+{
+	struct stat so;
+	int fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, FILE_MODE);
+
+	/* ELOOP (a symlink) or ENXIO (a FIFO with no reader, a socket): say what it is */
+	if (fd == -1 && !((errno == ELOOP || errno == ENXIO) && lstat(out, &so) == 0 && !S_ISREG(so.st_mode)))
+		err_sys("open %s", out);
+	if (fd != -1)
+		Fstat(fd, &so);
+	if (!S_ISREG(so.st_mode) && !S_ISCHR(so.st_mode))
+		err_quit("%s is %s, not a regular file: not written (someone may have put it there to read the copy)",
+			 out, S_ISLNK(so.st_mode) ? "a symbolic link" : S_ISFIFO(so.st_mode) ? "a FIFO"
+			      : S_ISSOCK(so.st_mode) ? "a socket" : "a device");
+	if (so.st_dev == si->st_dev && so.st_ino == si->st_ino)
+		err_quit("%s and %s are the same file: copying would empty it", in, out);
+	if (S_ISREG(so.st_mode) && so.st_uid != geteuid())
+		err_quit("%s belongs to uid %ld, not to you: not written", out, (long)so.st_uid);
+	if (S_ISREG(so.st_mode))
+		Ftruncate(fd, 0);
+	if (fcntl(fd, F_SETFL, 0) == -1) /* from now on, writes block */
+		err_sys("fcntl %s", out);
+	return fd;
 }
 
 /* 12-copy-bench COPIER [-b BYTES] INPUT OUTPUT; argv[0] is the copier's name. */
@@ -233,18 +265,21 @@ int copier_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		usage_error("%s needs INPUT and OUTPUT", argv[0]);
+	const struct copier *cp = &copiers[copier_of(argv[0])];
 	struct job j = {.in = argv[optind], .out = argv[optind + 1], .chunk = (size_t)chunk};
 	if ((j.buf = malloc(j.chunk)) == NULL)
 		err_sys("malloc %ld bytes", chunk);
-	struct stat si, so;
-	j.ifd = Open(j.in, O_RDONLY, 0);
+	struct stat si;
+	/* O_NONBLOCK: a FIFO we would refuse is not waited for in open(); on a
+	 * regular file it changes nothing */
+	j.ifd = Open(j.in, O_RDONLY | (cp->regular ? O_NONBLOCK : 0), 0);
 	Fstat(j.ifd, &si);
+	if (cp->regular && !S_ISREG(si.st_mode)) /* st_size would be 0: nothing copied, exit 0 */
+		err_quit("%s: not a regular file: %s copies only a regular file", j.in, cp->name);
 	j.size = si.st_size;
-	if (stat(j.out, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
-		err_quit("%s and %s are the same file: copying would empty it", j.in, j.out);
-	j.ofd = Open(j.out, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
+	j.ofd = open_output_file(j.out, j.in, &si);
 
-	copiers[copier_of(argv[0])].copy(&j);
+	cp->copy(&j);
 	Close(j.ofd);
 	Close(j.ifd);
 	free(j.buf);

@@ -37,6 +37,7 @@
 #define _DEFAULT_SOURCE /* wait4 is BSD, not POSIX.1-2008 (glibc and musl have it) */
 #include "bench.h"
 
+#include <dirent.h>
 #include <getopt.h>
 
 #define USAGE "[-b BYTES] [-s SLOTS] [-r RUNS] [-d DIR] INPUT [METHOD[=PROGRAM]...]\n" \
@@ -87,12 +88,35 @@ struct row {
 static long chunk = CHUNK_DEFAULT, slots = 4, runs = 5;
 static volatile sig_atomic_t running; /* the process tree being measured; 0 between runs */
 
-/* On every way out, Ctrl-C included, the copier being timed stops too. This
- * may run in a signal handler: async-signal-safe calls only. */
+/* The outputs and the log live in a directory of our own, mode 0700
+ * (mkdtemp), never at a name in DIR itself: DIR may be /tmp or /dev/shm,
+ * where anyone could put a FIFO, a file or a symlink at a name of ours while
+ * it is absent between two runs, and have the next copier write INPUT into
+ * it. "" until it is made, and again once it is gone. */
+static char work[PATH_MAX], work_output[PATH_MAX + 8], work_log[PATH_MAX + 8];
+
+/* On every way out, Ctrl-C included, the copier being timed stops too, and
+ * we wait for it (a lab's copier removes its temp file from our directory on
+ * SIGTERM; one that ignores it gets SIGKILL after 5 s); then our directory
+ * goes. This may run in a signal handler: async-signal-safe calls only. */
 static void stop_running(void)
 {
-	if (running > 0)
-		kill((pid_t)running, SIGTERM);
+	pid_t pid = (pid_t)running;
+	struct timespec ms10 = {0, 10000000};
+
+	if (pid > 0) {
+		pid_t w = 0;
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 500 && (w = waitpid(pid, NULL, WNOHANG)) == 0; i++)
+			nanosleep(&ms10, NULL);
+		if (w == 0 && kill(pid, SIGKILL) == 0)
+			waitpid(pid, NULL, 0);
+	}
+	if (work[0] != '\0') {
+		unlink(work_output);
+		unlink(work_log);
+		rmdir(work);
+	}
 }
 
 /* Start argv, its stdout and stderr to logfd (argv NULL: the child returns 0).
@@ -171,7 +195,8 @@ void status_text(int status, int logfd, char *buf, size_t len)
 static bool same_bytes(const char *input, const char *output, off_t size, bool whole, char *why, size_t len)
 {
 	struct stat st;
-	int fa = Open(input, O_RDONLY, 0), fb = open(output, O_RDONLY);
+	/* O_NONBLOCK: a copier that left a FIFO there is not waited for */
+	int fa = Open(input, O_RDONLY, 0), fb = open(output, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
 
 	if (fb == -1) {
 		snprintf(why, len, "no output: %s", strerror(errno));
@@ -179,7 +204,9 @@ static bool same_bytes(const char *input, const char *output, off_t size, bool w
 		return false;
 	}
 	Fstat(fb, &st);
-	if (st.st_size != size) {
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "the output is not a regular file");
+	} else if (st.st_size != size) {
 		snprintf(why, len, "output has %jd bytes, input %jd", (intmax_t)st.st_size, (intmax_t)size);
 	} else if (size > 0 && whole) {
 		char *a = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fa, 0);
@@ -198,6 +225,13 @@ static bool same_bytes(const char *input, const char *output, off_t size, bool w
 	return why[0] == '\0';
 }
 
+/* The last run's output, if any: each copier makes OUTPUT anew. */
+static void remove_output(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		err_sys("unlink %s", path);
+}
+
 /* One run of r's copier, INPUT to OUTPUT, timed, then checked. A copier that
  * fails, copies wrong or is unavailable drops out. keep: a timed run, not the warm-up. */
 static void run_once(struct row *r, const char *self, const char *input, off_t size, const char *output,
@@ -213,7 +247,7 @@ static void run_once(struct row *r, const char *self, const char *input, off_t s
 	snprintf(s, sizeof s, "%ld", slots);
 	if (!r->mt->slots) /* no -s SLOTS */
 		memmove(&argv[4], &argv[6], 3 * sizeof argv[0]);
-	unlink(output);
+	remove_output(output);
 	if (ftruncate(logfd, 0) == -1 || lseek(logfd, 0, SEEK_SET) == -1)
 		err_sys("empty the log");
 
@@ -249,7 +283,7 @@ static void run_once(struct row *r, const char *self, const char *input, off_t s
 		r->fig[IVCS][r->n] = (double)ru.ru_nivcsw; /* the scheduler took the CPU away */
 		r->n++;
 	}
-	unlink(output);
+	remove_output(output);
 }
 
 static int by_value(const void *a, const void *b)
@@ -300,11 +334,48 @@ static int choose(char **names, const char *self, struct row *r)
 	return n;
 }
 
+/* Our directory in dir (NULL: $TMPDIR, else /tmp), and the log in it, open
+ * (close-on-exec: the copiers write to it only as their stdout and stderr). */
+static int make_work_dir(const char *dir)
+{
+	if (dir == NULL)
+		dir = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
+	if (snprintf(work, sizeof work, "%s/shmlab-bench.XXXXXX", dir) >= (int)sizeof work)
+		err_quit("directory name too long: %s", dir);
+	hold_signals(true); /* made and known to stop_running, or neither */
+	if (mkdtemp(work) == NULL) {
+		work[0] = '\0';
+		err_sys("mkdtemp %s/shmlab-bench.XXXXXX", dir);
+	}
+	snprintf(work_output, sizeof work_output, "%s/output", work);
+	snprintf(work_log, sizeof work_log, "%s/log", work);
+	hold_signals(false);
+	return Open(work_log, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+}
+
+/* Our directory goes, with whatever a copier that failed left in it. */
+static void remove_work_dir(void)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d = opendir(work);
+
+	if (d == NULL)
+		err_sys("opendir %s", work);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    snprintf(path, sizeof path, "%s/%s", work, e->d_name) < (int)sizeof path)
+			unlink(path); /* what cannot go, rmdir says */
+	closedir(d);
+	if (rmdir(work) == -1)
+		err_sys("rmdir %s", work);
+	work[0] = '\0';
+}
+
 /* Every row once to warm up, then `runs` rounds, so that a slow patch of the
  * machine hits all alike. One line each; true if none failed. */
 static bool measure(struct row *r, int n, const char *self, const char *input, const char *dir)
 {
-	char output[PATH_MAX];
 	struct stat st;
 	bool ok = true;
 
@@ -323,14 +394,11 @@ static bool measure(struct row *r, int n, const char *self, const char *input, c
 				r[i].why);
 		}
 	}
-	Close(make_temp_file(dir, "bench-output", output, sizeof output));
-	int logfd = make_temp_file(dir, "bench-log", NULL, 0);
-	if (fcntl(logfd, F_SETFD, FD_CLOEXEC) == -1)
-		err_sys("fcntl");
+	int logfd = make_work_dir(dir);
 	for (long k = 0; k <= runs; k++)
 		for (int i = 0; i < n; i++)
 			if (r[i].why[0] == '\0')
-				run_once(&r[i], self, input, st.st_size, output, logfd, k > 0);
+				run_once(&r[i], self, input, st.st_size, work_output, logfd, k > 0);
 
 	printf("method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result\n");
 	for (int i = 0; i < n; i++) {
@@ -349,6 +417,8 @@ static bool measure(struct row *r, int n, const char *self, const char *input, c
 			printf("        -       -       -       -      -        - %s: %s\n", r[i].status, r[i].why);
 		ok &= r[i].why[0] == '\0' || strcmp(r[i].status, "unavailable") == 0;
 	}
+	Close(logfd);
+	remove_work_dir();
 	return ok;
 }
 

@@ -41,6 +41,11 @@ static void play(enum kind k, struct pingpong *pp, long trips)
 	Sem_init(&pp->ping, 1, 0);
 	Sem_init(&pp->pong, 1, 0);
 	pid_t pid = Fork();
+	/* Each keeps only its own ends, so that when one side dies the other
+	 * reads end of file, not waits for ever on a pipe it holds itself. (The
+	 * semaphores: Sem_wait looks every second whether the other is alive.) */
+	if (k == PIPES)
+		Close(pid == 0 ? to[1] : to[0]), Close(pid == 0 ? from[0] : from[1]);
 	if (pid == 0) { /* the echo: every byte straight back */
 		for (long i = -WARMUP; i < trips; i++) {
 			if (k != PIPES) {
@@ -99,12 +104,13 @@ bool latency_test(long runs)
 		if (status != 0) { /* it said why; the times are not all there */
 			status_text(status, -1, why, sizeof why);
 			fprintf(stderr, "%s: latency %s: %s\n", prog_name(), kind_name[k], why);
-			memset(pp->us, 0, (size_t)trips * sizeof pp->us[0]);
+			printf("%-8s %10s %8s %7s %6s %8s FAILED: %s\n", kind_name[k], "-", "-", "-", "-", "-", why);
 			ok = false;
+		} else {
+			double med = median(pp->us, (size_t)trips); /* sorts them */
+			printf("%-8s %10.2f %8.2f %7.1f %6ld %8ld %s\n", kind_name[k], med, pp->us[trips * 99 / 100],
+			       cpu_ms(&ru), ru.ru_nvcsw, ru.ru_nivcsw, kind_what[k]);
 		}
-		double med = median(pp->us, (size_t)trips); /* sorts them */
-		printf("%-8s %10.2f %8.2f %7.1f %6ld %8ld %s\n", kind_name[k], med, pp->us[trips * 99 / 100],
-		       cpu_ms(&ru), ru.ru_nvcsw, ru.ru_nivcsw, kind_what[k]);
 		fflush(stdout);
 		Munmap(pp, len);
 	}

@@ -89,13 +89,15 @@ lab=$bin/12-copy-bench
 [ -z "$svg" ] || { : >"$svg"; } 2>/dev/null || die "open $svg: cannot write there"
 
 # ---- running the lab: stopped with us, nothing left behind ----
+# Every file of ours is in a directory of our own (mode 0700), never at a name
+# in a shared one, where another user could put a FIFO or a symlink first.
 work=$(mktemp -d "${TMPDIR:-/tmp}/shmlab-bench-report.XXXXXX") || exit 1
-input='' child=''
+indir='' child=''
 # shellcheck disable=SC2317 # called by the traps
 cleanup() {
 	[ -z "$child" ] || { kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
 	rm -rf "$work"
-	[ -z "$input" ] || [ "$input" = "$file" ] || rm -f "$input"
+	[ -z "$indir" ] || rm -rf "$indir"
 }
 trap cleanup EXIT
 for sig in INT TERM HUP; do
@@ -309,14 +311,20 @@ END {
 		if (mode == "latencycsv") {
 			print "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
 			for (i = 1; i <= n; i++)
-				printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+				if (med[i] == "-") # it failed: no figures
+					printf("%s,%d,,,,,,\n", name[i], trips)
+				else
+					printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else if (mode == "latency") {
 			print "| method   | what                                 | median us | p99 us | CPU ms | vol cs | invol cs | x pipe |"
 			print "|----------|--------------------------------------|----------:|-------:|-------:|-------:|---------:|-------:|"
 			for (i = 1; i <= n; i++)
-				printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+				if (med[i] == "-")
+					printf("| %-8s | %-36s |         - |      - |      - |      - |        - |      - |\n", name[i], what[i])
+				else
+					printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else {
-			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
+			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = med[i] == "-" ? "FAILED" : sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
 			leg[0] = "shared memory + semaphores"; leg[1] = "pipe pair"
 			svg(path, "One-byte round trip between two processes (median, lower is better)", "us", 2, n)
 		}
@@ -389,7 +397,8 @@ fi
 if [ -n "$file" ]; then
 	input=$file
 else
-	input=$(mktemp "$dir/shmlab-bench-input.XXXXXX") || exit 1
+	indir=$(mktemp -d "$dir/shmlab-bench-input.XXXXXX") || exit 1
+	input=$indir/input
 	progress "making $(size_text "$bytes") of input"
 	head -c "$bytes" /dev/urandom >"$input" || die "write $input: cannot make the input"
 fi
