@@ -24,7 +24,9 @@ setup() {
 	SOCK="$DIR/socket"
 }
 teardown() {
-	[ -z "${spid:-}" ] || stop_bg "$spid"
+	# a stopped process keeps SIGTERM pending and stop_bg's wait would never end
+	[ -z "${spid:-}" ] || { kill -CONT "$spid" 2>/dev/null; stop_bg "$spid"; }
+	[ -z "${gpid:-}" ] || stop_bg "$gpid"
 	[ -z "${share:-}" ] || rm -rf "$share"
 	local left
 	left=$(find "$TMPDIR" -maxdepth 1 -name "$SHMLAB_IPC_PREFIX.*" -printf '%f ')
@@ -84,11 +86,12 @@ served() {
 @test "17: either order: a receiver started first waits for its server" {
 	head -c 70000 /dev/urandom >in
 	start get "$PROG" get out
-	local gpid=$pid
+	gpid=$pid
 	asleep "$gpid"
 	run -0 "$PROG" serve in
 	assert_line --index 2 "serve: sent the descriptor to pid $gpid (uid $(id -u))"
 	finish get "$gpid"
+	gpid=""
 	assert_equal "$status" 0
 	cmp in out
 }
@@ -215,10 +218,10 @@ need_other_share() {
 }
 
 @test "17: a server killed before it sent the descriptor: the receiver says so, exit 1" {
-	local gpid i
+	local i
 	echo data >in
 	serve in
-	kill -STOP "$spid" # its socket still takes connections, into the backlog
+	kill -STOP "$spid" # its socket still takes connections, into the backlog (teardown continues it)
 	start get "$PROG" get -t 30 got
 	gpid=$pid
 	for ((i = 0; i < 100; i++)); do # connected, waiting in recvmsg
@@ -230,6 +233,7 @@ need_other_share() {
 	wait "$spid" || true
 	spid=""
 	finish get "$gpid" 10
+	gpid=""
 	assert_equal "$status" 1
 	assert_output "17-memfd-seal: the server went away before it sent a descriptor (was it killed?)"
 	assert_file_not_exists got
