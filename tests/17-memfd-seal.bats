@@ -14,8 +14,15 @@ bats_require_minimum_version 1.5.0
 
 PROG="$BIN/17-memfd-seal"
 
-setup_file() { make_other_user shmlab17t; }
+# The fake peers of tests/memfd-peer.c: a server that sends N descriptors, and
+# a client that fills a server's queue.
+setup_file() {
+	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+		-o "$BATS_FILE_TMPDIR/memfd-peer" "$BATS_TEST_DIRNAME/memfd-peer.c"
+	make_other_user shmlab17t
+}
 teardown_file() { remove_other_user; }
+PEER="$BATS_FILE_TMPDIR/memfd-peer"
 
 setup() {
 	copier_setup
@@ -27,6 +34,7 @@ teardown() {
 	# a stopped process keeps SIGTERM pending and stop_bg's wait would never end
 	[ -z "${spid:-}" ] || { kill -CONT "$spid" 2>/dev/null; stop_bg "$spid"; }
 	[ -z "${gpid:-}" ] || stop_bg "$gpid"
+	[ -z "${fpid:-}" ] || stop_bg "$fpid"
 	[ -z "${share:-}" ] || rm -rf "$share"
 	local left
 	left=$(find "$TMPDIR" -maxdepth 1 -name "$SHMLAB_IPC_PREFIX.*" -printf '%f ')
@@ -238,6 +246,25 @@ need_other_share() {
 	assert_output "17-memfd-seal: the server went away before it sent a descriptor (was it killed?)"
 	assert_file_not_exists got
 	rm -r "$DIR" # what kill -9 left: the test before this one shows the next server clearing it
+}
+
+@test "17: a server that takes no connection (stopped, its queue full): get gives up after -t, exit 1" {
+	local i
+	echo data >in
+	serve in
+	kill -STOP "$spid" # Ctrl-Z; teardown continues it, whatever happens here
+	start fill "$PEER" fill "$SOCK"
+	fpid=$pid
+	for ((i = 0; i < 100; i++)); do grep -q '^queue full' fill.out && break; sleep 0.1; done
+	grep -q '^queue full' fill.out || fail "the queue never filled: $(cat fill.out fill.err)"
+	# a connect() that waits for room would wait for ever: timeout ends it, as 124
+	run -1 timeout 60 "$PROG" get -t 2 out
+	assert_output "17-memfd-seal: the server at $SOCK took no connection within 2 s: its queue is full (is it stopped?)"
+	assert_file_not_exists out
+	kill -CONT "$spid" # it takes the queued connections, sends to the first and ends
+	served
+	stop_bg "$fpid"
+	fpid=""
 }
 
 @test "17: a second server at the same name is refused while the first serves" {

@@ -18,7 +18,8 @@
  *
  * Calls: memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING), ftruncate, mmap, munmap,
  *        fcntl (F_ADD_SEALS, F_GET_SEALS), fstat, mkdir, flock, socket, bind,
- *        listen, poll, accept, connect, getsockopt (SO_PEERCRED), setsockopt,
+ *        listen, poll, accept, connect, getsockopt (SO_PEERCRED),
+ *        setsockopt (SO_SNDTIMEO, SO_RCVTIMEO),
  *        sendmsg (SCM_RIGHTS), recvmsg, readlink, unlink, rmdir.
  *
  * A run as root, without XDG_RUNTIME_DIR (terminal 1, then terminal 2):
@@ -283,15 +284,28 @@ static void serve(const char *path, long count, int seals, long timeout)
 
 /* ---- the receivers ---- */
 
-/* Connect to the server, waiting for it up to `timeout` s, and check who it is. */
+/* Connect to the server, waiting for it up to `timeout` s, and check who it is.
+ * connect() itself waits too: for room in the server's queue of connections
+ * not yet accepted, which a server that accepts none (stopped, or hostile)
+ * never makes. SO_SNDTIMEO bounds that wait by what is left of `timeout`
+ * (a non-blocking connect would not help: on a Unix socket it fails with
+ * EAGAIN at once and there is nothing to poll for). */
 static int connect_server(const char *who, long timeout)
 {
 	const struct timespec tick = {0, 10 * 1000000}; /* 10 ms */
+	struct timespec start;
 	int s;
-	for (long ms = 0;; ms += 10) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long left = timeout * 1000 - ms_since(&start);
+		struct timeval tv = {.tv_sec = left / 1000, .tv_usec = left % 1000 * 1000};
+		if (left < 1) /* a last try; SO_SNDTIMEO 0 would mean for ever */
+			tv = (struct timeval){.tv_usec = 1000};
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s == -1)
 			err_sys("socket");
+		if (setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
+			err_sys("setsockopt SO_SNDTIMEO");
 		if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0)
 			break;
 		int e = errno;
@@ -300,14 +314,17 @@ static int connect_server(const char *who, long timeout)
 		if (e == EACCES && stat(sock_dir, &st) == 0)
 			check_owner(sock_dir, st.st_uid, st.st_mode);
 		errno = e;
-		if (e != ENOENT && e != ECONNREFUSED)
+		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN && e != EINTR) /* EINTR: Ctrl-Z, fg */
 			err_sys("connect %s", addr.sun_path);
-		if (ms >= timeout * 1000 && e == ENOENT)
+		if (left < 1 && e == ENOENT)
 			err_quit("no server came within %ld s (start one with: %s serve FILE)", timeout,
 				 prog_name());
-		if (ms >= timeout * 1000)
+		if (left < 1 && e == ECONNREFUSED)
 			err_quit("%s is there but no server listens (one was killed?): a new serve "
 				 "replaces it", addr.sun_path);
+		if (left < 1 && e == EAGAIN)
+			err_quit("the server at %s took no connection within %ld s: its queue is full "
+				 "(is it stopped?)", addr.sun_path, timeout);
 		nanosleep(&tick, NULL);
 	}
 	struct ucred cr = peer(s);
