@@ -267,6 +267,29 @@ need_other_share() {
 	fpid=""
 }
 
+@test "17: a server that sends no descriptor, or several, is refused, saying how many" {
+	local n says
+	for n in 2 4 5 0 1; do
+		case $n in
+		0) says="refused: the server sent no descriptor" ;;
+		1) says="refused: descriptor [0-9]+ is not a memfd \\(F_GET_SEALS: EINVAL\\)" ;;
+		5) says="refused: the server sent more than 4 descriptors, not one" ;;
+		*) says="refused: the server sent $n descriptors, not one" ;;
+		esac
+		mkdir -m 700 "$DIR"
+		start fake "$PEER" serve "$n" "$SOCK"
+		fpid=$pid
+		run --separate-stderr -1 "$PROG" get -t 10 out
+		assert_line --index 0 --regexp "^get: the server is pid $fpid, uid $(id -u): ours$"
+		output=$stderr assert_output --regexp "^17-memfd-seal: $says$"
+		assert_file_not_exists out
+		finish fake "$fpid"
+		fpid=""
+		assert_equal "$status" 0
+		rmdir "$DIR"
+	done
+}
+
 @test "17: a second server at the same name is refused while the first serves" {
 	echo data >in
 	serve in

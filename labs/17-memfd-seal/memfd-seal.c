@@ -369,10 +369,13 @@ static int recv_fd(int s, long timeout)
 	}
 	if (nfd == 1 && !(m.msg_flags & MSG_CTRUNC))
 		return fds[0];
-	while (nfd > 0)
-		Close(fds[--nfd]);
-	err_quit("refused: the server sent %s, not one descriptor",
-		 m.msg_flags & MSG_CTRUNC ? "more descriptors than fit" : nfd == 0 ? "none" : "several");
+	for (int i = 0; i < nfd; i++)
+		Close(fds[i]);
+	if (m.msg_flags & MSG_CTRUNC) /* the kernel closed those that did not fit */
+		err_quit("refused: the server sent more than %d descriptors, not one", nfd);
+	if (nfd == 0)
+		err_quit("refused: the server sent no descriptor");
+	err_quit("refused: the server sent %d descriptors, not one", nfd);
 }
 
 /* Connect, check the server, take the descriptor; say what it is and which
