@@ -345,6 +345,14 @@ need_other_share() {
 	assert_output "17-memfd-seal: memfd_create $SHMLAB_IPC_PREFIX.memfd with MFD_ALLOW_SEALING (Linux 3.17 and later have it): Function not implemented"
 }
 
+@test "17: serve FIFO, with no writer: refused at once, exit 1, nothing left" {
+	mkfifo fifo
+	# an open() that waits for a writer would wait for ever: timeout ends it, as 124
+	run -1 timeout 60 "$PROG" serve -t 2 fifo
+	assert_output "17-memfd-seal: fifo is not a regular file: serve needs to know the size first"
+	assert_file_not_exists "$DIR"
+}
+
 @test "17: usage errors" {
 	run -2 "$PROG"
 	assert_usage_error "missing subcommand (want serve, get, attack or where)"

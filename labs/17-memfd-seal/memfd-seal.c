@@ -16,9 +16,9 @@
  *
  * Messages go to stdout, but get's to stderr when its OUTPUT is stdout ("-").
  *
- * Calls: memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING), ftruncate, mmap, munmap,
- *        fcntl (F_ADD_SEALS, F_GET_SEALS), fstat, mkdir, flock, socket, bind,
- *        listen, poll, accept, connect, getsockopt (SO_PEERCRED),
+ * Calls: open (O_NONBLOCK), fstat, memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING),
+ *        ftruncate, mmap, munmap, fcntl (F_ADD_SEALS, F_GET_SEALS), mkdir, flock,
+ *        socket, bind, listen, poll, accept, connect, getsockopt (SO_PEERCRED),
  *        setsockopt (SO_SNDTIMEO, SO_RCVTIMEO),
  *        sendmsg (SCM_RIGHTS), recvmsg, readlink, unlink, rmdir.
  *
@@ -150,39 +150,42 @@ static struct ucred peer(int s)
 
 /* ---- the server ---- */
 
-/* A new memfd of FILE's size holding FILE's bytes, sealed with `seals`. */
+/* A new memfd of FILE's size holding FILE's bytes, sealed with `seals`.
+ * O_NONBLOCK: a FIFO must be refused below, not wait here for a writer. */
 static int make_sealed(const char *path, int seals, off_t *size)
 {
-	struct copy_file in;
-	open_input(&in, path);
-	if (in.size < 0)
+	struct stat st;
+	int in = strcmp(path, "-") == 0 ? STDIN_FILENO : Open(path, O_RDONLY | O_NONBLOCK, 0);
+	Fstat(in, &st);
+	if (!S_ISREG(st.st_mode))
 		err_quit("%s is not a regular file: serve needs to know the size first", path);
-	if (in.size > SIZE_LIMIT)
-		err_quit("%s has %jd bytes, more than the 1 GiB this lab shares", path, (intmax_t)in.size);
+	off_t len = st.st_size;
+	if (len > SIZE_LIMIT)
+		err_quit("%s has %jd bytes, more than the 1 GiB this lab shares", path, (intmax_t)len);
 	int fd = memfd_create(memfd_name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1 && (errno == ENOSYS || errno == EINVAL))
 		err_sys("memfd_create %s with MFD_ALLOW_SEALING (Linux 3.17 and later have it)",
 			memfd_name);
 	if (fd == -1)
 		err_sys("memfd_create %s", memfd_name);
-	Ftruncate(fd, in.size);
-	if (in.size > 0) {
-		char *p = Mmap(NULL, (size_t)in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		for (off_t done = 0; done < in.size;) {
-			ssize_t n = read(in.fd, p + done, (size_t)(in.size - done));
+	Ftruncate(fd, len);
+	if (len > 0) {
+		char *p = Mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		for (off_t done = 0; done < len;) {
+			ssize_t n = read(in, p + done, (size_t)(len - done));
 			if (n == -1)
 				err_sys("read %s", path);
 			if (n == 0)
 				err_quit("%s shrank while we read it", path);
 			done += n;
 		}
-		Munmap(p, (size_t)in.size); /* F_SEAL_WRITE fails (EBUSY) while it is mapped writable */
+		Munmap(p, (size_t)len); /* F_SEAL_WRITE fails (EBUSY) while it is mapped writable */
 	}
-	Close(in.fd);
+	Close(in);
 	if (fcntl(fd, F_ADD_SEALS, seals) == -1)
 		err_sys("fcntl F_ADD_SEALS %s%s", seal_names(seals), errno != EINVAL ? "" :
 			" (sealing needs Linux 3.17, future-write 5.1)");
-	*size = in.size;
+	*size = len;
 	return fd;
 }
 
