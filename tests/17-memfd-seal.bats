@@ -248,15 +248,21 @@ need_other_share() {
 	rm -r "$DIR" # what kill -9 left: the test before this one shows the next server clearing it
 }
 
-@test "17: a server that takes no connection (stopped, its queue full): get gives up after -t, exit 1" {
+# fill_queue: a client (pid in fpid) fills the stopped server's queue of
+# connections not yet accepted, so that a connect() then waits for room.
+fill_queue() {
 	local i
-	echo data >in
-	serve in
-	kill -STOP "$spid" # Ctrl-Z; teardown continues it, whatever happens here
 	start fill "$PEER" fill "$SOCK"
 	fpid=$pid
 	for ((i = 0; i < 100; i++)); do grep -q '^queue full' fill.out && break; sleep 0.1; done
 	grep -q '^queue full' fill.out || fail "the queue never filled: $(cat fill.out fill.err)"
+}
+
+@test "17: a server that takes no connection (stopped, its queue full): get gives up after -t, exit 1" {
+	echo data >in
+	serve in
+	kill -STOP "$spid" # Ctrl-Z; teardown continues it, whatever happens here
+	fill_queue
 	# a connect() that waits for room would wait for ever: timeout ends it, as 124
 	run -1 timeout 60 "$PROG" get -t 2 out
 	assert_output "17-memfd-seal: the server at $SOCK took no connection within 2 s: its queue is full (is it stopped?)"
@@ -265,6 +271,31 @@ need_other_share() {
 	served
 	stop_bg "$fpid"
 	fpid=""
+}
+
+@test "17: get stopped and continued (Ctrl-Z, fg) while it waits, in connect() or in recvmsg(), waits on" {
+	local i where
+	echo data >in
+	for where in connect recvmsg; do
+		serve -c 20 in
+		kill -STOP "$spid" # connections queue up; teardown continues it
+		[ "$where" = recvmsg ] || fill_queue # and then connect() waits for room
+		start get "$PROG" get -t 60 got
+		gpid=$pid
+		asleep "$gpid" # in connect(), or in recvmsg(): nothing else of get sleeps here
+		kill -STOP "$gpid"
+		for ((i = 0; i < 100; i++)); do [ "$(awk '{ print $3 }' "/proc/$gpid/stat")" != T ] || break; sleep 0.1; done
+		kill -CONT "$gpid" # a socket call with a timeout returns EINTR now (signal(7))
+		kill -CONT "$spid"
+		finish get "$gpid"
+		gpid=""
+		[ "$status" -eq 0 ] || fail "$where: get failed (exit $status): $output"
+		cmp in got
+		rm got
+		stop_bg "$spid" # it waits for 19 more receivers
+		spid=""
+		[ -z "${fpid:-}" ] || { stop_bg "$fpid"; fpid=""; }
+	done
 }
 
 @test "17: a server that sends no descriptor, or several, is refused, saying how many" {

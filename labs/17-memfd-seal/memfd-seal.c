@@ -354,7 +354,10 @@ static int recv_fd(int s, long timeout)
 
 	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
 		err_sys("setsockopt SO_RCVTIMEO");
-	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	ssize_t n;
+	do /* EINTR: stopped and continued (Ctrl-Z, fg), as a socket with a timeout is */
+		n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		err_quit("the server sent nothing within %ld s", timeout);
 	if (n == -1 && errno == ECONNRESET) /* it died with our connection not yet accepted */
