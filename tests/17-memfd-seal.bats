@@ -14,8 +14,15 @@ bats_require_minimum_version 1.5.0
 
 PROG="$BIN/17-memfd-seal"
 
-setup_file() { make_other_user shmlab17t; }
+# The fake peers of tests/memfd-peer.c: a server that sends N descriptors, and
+# a client that fills a server's queue.
+setup_file() {
+	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+		-o "$BATS_FILE_TMPDIR/memfd-peer" "$BATS_TEST_DIRNAME/memfd-peer.c"
+	make_other_user shmlab17t
+}
 teardown_file() { remove_other_user; }
+PEER="$BATS_FILE_TMPDIR/memfd-peer"
 
 setup() {
 	copier_setup
@@ -24,7 +31,10 @@ setup() {
 	SOCK="$DIR/socket"
 }
 teardown() {
-	[ -z "${spid:-}" ] || stop_bg "$spid"
+	# a stopped process keeps SIGTERM pending and stop_bg's wait would never end
+	[ -z "${spid:-}" ] || { kill -CONT "$spid" 2>/dev/null; stop_bg "$spid"; }
+	[ -z "${gpid:-}" ] || stop_bg "$gpid"
+	[ -z "${fpid:-}" ] || stop_bg "$fpid"
 	[ -z "${share:-}" ] || rm -rf "$share"
 	local left
 	left=$(find "$TMPDIR" -maxdepth 1 -name "$SHMLAB_IPC_PREFIX.*" -printf '%f ')
@@ -84,11 +94,12 @@ served() {
 @test "17: either order: a receiver started first waits for its server" {
 	head -c 70000 /dev/urandom >in
 	start get "$PROG" get out
-	local gpid=$pid
+	gpid=$pid
 	asleep "$gpid"
 	run -0 "$PROG" serve in
 	assert_line --index 2 "serve: sent the descriptor to pid $gpid (uid $(id -u))"
 	finish get "$gpid"
+	gpid=""
 	assert_equal "$status" 0
 	cmp in out
 }
@@ -215,10 +226,10 @@ need_other_share() {
 }
 
 @test "17: a server killed before it sent the descriptor: the receiver says so, exit 1" {
-	local gpid i
+	local i
 	echo data >in
 	serve in
-	kill -STOP "$spid" # its socket still takes connections, into the backlog
+	kill -STOP "$spid" # its socket still takes connections, into the backlog (teardown continues it)
 	start get "$PROG" get -t 30 got
 	gpid=$pid
 	for ((i = 0; i < 100; i++)); do # connected, waiting in recvmsg
@@ -230,10 +241,84 @@ need_other_share() {
 	wait "$spid" || true
 	spid=""
 	finish get "$gpid" 10
+	gpid=""
 	assert_equal "$status" 1
 	assert_output "17-memfd-seal: the server went away before it sent a descriptor (was it killed?)"
 	assert_file_not_exists got
 	rm -r "$DIR" # what kill -9 left: the test before this one shows the next server clearing it
+}
+
+# fill_queue: a client (pid in fpid) fills the stopped server's queue of
+# connections not yet accepted, so that a connect() then waits for room.
+fill_queue() {
+	local i
+	start fill "$PEER" fill "$SOCK"
+	fpid=$pid
+	for ((i = 0; i < 100; i++)); do grep -q '^queue full' fill.out && break; sleep 0.1; done
+	grep -q '^queue full' fill.out || fail "the queue never filled: $(cat fill.out fill.err)"
+}
+
+@test "17: a server that takes no connection (stopped, its queue full): get gives up after -t, exit 1" {
+	echo data >in
+	serve in
+	kill -STOP "$spid" # Ctrl-Z; teardown continues it, whatever happens here
+	fill_queue
+	# a connect() that waits for room would wait for ever: timeout ends it, as 124
+	run -1 timeout 60 "$PROG" get -t 2 out
+	assert_output "17-memfd-seal: the server at $SOCK took no connection within 2 s: its queue is full (is it stopped?)"
+	assert_file_not_exists out
+	kill -CONT "$spid" # it takes the queued connections, sends to the first and ends
+	served
+	stop_bg "$fpid"
+	fpid=""
+}
+
+@test "17: get stopped and continued (Ctrl-Z, fg) while it waits, in connect() or in recvmsg(), waits on" {
+	local i where
+	echo data >in
+	for where in connect recvmsg; do
+		serve -c 20 in
+		kill -STOP "$spid" # connections queue up; teardown continues it
+		[ "$where" = recvmsg ] || fill_queue # and then connect() waits for room
+		start get "$PROG" get -t 60 got
+		gpid=$pid
+		asleep "$gpid" # in connect(), or in recvmsg(): nothing else of get sleeps here
+		kill -STOP "$gpid"
+		for ((i = 0; i < 100; i++)); do [ "$(awk '{ print $3 }' "/proc/$gpid/stat")" != T ] || break; sleep 0.1; done
+		kill -CONT "$gpid" # a socket call with a timeout returns EINTR now (signal(7))
+		kill -CONT "$spid"
+		finish get "$gpid"
+		gpid=""
+		[ "$status" -eq 0 ] || fail "$where: get failed (exit $status): $output"
+		cmp in got
+		rm got
+		stop_bg "$spid" # it waits for 19 more receivers
+		spid=""
+		[ -z "${fpid:-}" ] || { stop_bg "$fpid"; fpid=""; }
+	done
+}
+
+@test "17: a server that sends no descriptor, or several, is refused, saying how many" {
+	local n says
+	for n in 2 4 5 0 1; do
+		case $n in
+		0) says="refused: the server sent no descriptor" ;;
+		1) says="refused: descriptor [0-9]+ is not a memfd \\(F_GET_SEALS: EINVAL\\)" ;;
+		5) says="refused: the server sent more than 4 descriptors, not one" ;;
+		*) says="refused: the server sent $n descriptors, not one" ;;
+		esac
+		mkdir -m 700 "$DIR"
+		start fake "$PEER" serve "$n" "$SOCK"
+		fpid=$pid
+		run --separate-stderr -1 "$PROG" get -t 10 out
+		assert_line --index 0 --regexp "^get: the server is pid $fpid, uid $(id -u): ours$"
+		output=$stderr assert_output --regexp "^17-memfd-seal: $says$"
+		assert_file_not_exists out
+		finish fake "$fpid"
+		fpid=""
+		assert_equal "$status" 0
+		rmdir "$DIR"
+	done
 }
 
 @test "17: a second server at the same name is refused while the first serves" {
@@ -289,6 +374,14 @@ need_other_share() {
 	ASAN_OPTIONS=detect_leaks=0 run -1 strace -qq -f -o /dev/null -e trace=memfd_create \
 		-e inject=memfd_create:error=ENOSYS "$PROG" serve in
 	assert_output "17-memfd-seal: memfd_create $SHMLAB_IPC_PREFIX.memfd with MFD_ALLOW_SEALING (Linux 3.17 and later have it): Function not implemented"
+}
+
+@test "17: serve FIFO, with no writer: refused at once, exit 1, nothing left" {
+	mkfifo fifo
+	# an open() that waits for a writer would wait for ever: timeout ends it, as 124
+	run -1 timeout 60 "$PROG" serve -t 2 fifo
+	assert_output "17-memfd-seal: fifo is not a regular file: serve needs to know the size first"
+	assert_file_not_exists "$DIR"
 }
 
 @test "17: usage errors" {

@@ -16,9 +16,10 @@
  *
  * Messages go to stdout, but get's to stderr when its OUTPUT is stdout ("-").
  *
- * Calls: memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING), ftruncate, mmap, munmap,
- *        fcntl (F_ADD_SEALS, F_GET_SEALS), fstat, mkdir, flock, socket, bind,
- *        listen, poll, accept, connect, getsockopt (SO_PEERCRED), setsockopt,
+ * Calls: open (O_NONBLOCK), fstat, memfd_create (MFD_CLOEXEC|MFD_ALLOW_SEALING),
+ *        ftruncate, mmap, munmap, fcntl (F_ADD_SEALS, F_GET_SEALS), mkdir, flock,
+ *        socket, bind, listen, poll, accept, connect, getsockopt (SO_PEERCRED),
+ *        setsockopt (SO_SNDTIMEO, SO_RCVTIMEO),
  *        sendmsg (SCM_RIGHTS), recvmsg, readlink, unlink, rmdir.
  *
  * A run as root, without XDG_RUNTIME_DIR (terminal 1, then terminal 2):
@@ -149,39 +150,42 @@ static struct ucred peer(int s)
 
 /* ---- the server ---- */
 
-/* A new memfd of FILE's size holding FILE's bytes, sealed with `seals`. */
+/* A new memfd of FILE's size holding FILE's bytes, sealed with `seals`.
+ * O_NONBLOCK: a FIFO must be refused below, not wait here for a writer. */
 static int make_sealed(const char *path, int seals, off_t *size)
 {
-	struct copy_file in;
-	open_input(&in, path);
-	if (in.size < 0)
+	struct stat st;
+	int in = strcmp(path, "-") == 0 ? STDIN_FILENO : Open(path, O_RDONLY | O_NONBLOCK, 0);
+	Fstat(in, &st);
+	if (!S_ISREG(st.st_mode))
 		err_quit("%s is not a regular file: serve needs to know the size first", path);
-	if (in.size > SIZE_LIMIT)
-		err_quit("%s has %jd bytes, more than the 1 GiB this lab shares", path, (intmax_t)in.size);
+	off_t len = st.st_size;
+	if (len > SIZE_LIMIT)
+		err_quit("%s has %jd bytes, more than the 1 GiB this lab shares", path, (intmax_t)len);
 	int fd = memfd_create(memfd_name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1 && (errno == ENOSYS || errno == EINVAL))
 		err_sys("memfd_create %s with MFD_ALLOW_SEALING (Linux 3.17 and later have it)",
 			memfd_name);
 	if (fd == -1)
 		err_sys("memfd_create %s", memfd_name);
-	Ftruncate(fd, in.size);
-	if (in.size > 0) {
-		char *p = Mmap(NULL, (size_t)in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		for (off_t done = 0; done < in.size;) {
-			ssize_t n = read(in.fd, p + done, (size_t)(in.size - done));
+	Ftruncate(fd, len);
+	if (len > 0) {
+		char *p = Mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		for (off_t done = 0; done < len;) {
+			ssize_t n = read(in, p + done, (size_t)(len - done));
 			if (n == -1)
 				err_sys("read %s", path);
 			if (n == 0)
 				err_quit("%s shrank while we read it", path);
 			done += n;
 		}
-		Munmap(p, (size_t)in.size); /* F_SEAL_WRITE fails (EBUSY) while it is mapped writable */
+		Munmap(p, (size_t)len); /* F_SEAL_WRITE fails (EBUSY) while it is mapped writable */
 	}
-	Close(in.fd);
+	Close(in);
 	if (fcntl(fd, F_ADD_SEALS, seals) == -1)
 		err_sys("fcntl F_ADD_SEALS %s%s", seal_names(seals), errno != EINVAL ? "" :
 			" (sealing needs Linux 3.17, future-write 5.1)");
-	*size = in.size;
+	*size = len;
 	return fd;
 }
 
@@ -283,15 +287,28 @@ static void serve(const char *path, long count, int seals, long timeout)
 
 /* ---- the receivers ---- */
 
-/* Connect to the server, waiting for it up to `timeout` s, and check who it is. */
+/* Connect to the server, waiting for it up to `timeout` s, and check who it is.
+ * connect() itself waits too: for room in the server's queue of connections
+ * not yet accepted, which a server that accepts none (stopped, or hostile)
+ * never makes. SO_SNDTIMEO bounds that wait by what is left of `timeout`
+ * (a non-blocking connect would not help: on a Unix socket it fails with
+ * EAGAIN at once and there is nothing to poll for). */
 static int connect_server(const char *who, long timeout)
 {
 	const struct timespec tick = {0, 10 * 1000000}; /* 10 ms */
+	struct timespec start;
 	int s;
-	for (long ms = 0;; ms += 10) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long left = timeout * 1000 - ms_since(&start);
+		struct timeval tv = {.tv_sec = left / 1000, .tv_usec = left % 1000 * 1000};
+		if (left < 1) /* a last try; SO_SNDTIMEO 0 would mean for ever */
+			tv = (struct timeval){.tv_usec = 1000};
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s == -1)
 			err_sys("socket");
+		if (setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
+			err_sys("setsockopt SO_SNDTIMEO");
 		if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0)
 			break;
 		int e = errno;
@@ -300,14 +317,17 @@ static int connect_server(const char *who, long timeout)
 		if (e == EACCES && stat(sock_dir, &st) == 0)
 			check_owner(sock_dir, st.st_uid, st.st_mode);
 		errno = e;
-		if (e != ENOENT && e != ECONNREFUSED)
+		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN && e != EINTR) /* EINTR: Ctrl-Z, fg */
 			err_sys("connect %s", addr.sun_path);
-		if (ms >= timeout * 1000 && e == ENOENT)
+		if (left < 1 && e == ENOENT)
 			err_quit("no server came within %ld s (start one with: %s serve FILE)", timeout,
 				 prog_name());
-		if (ms >= timeout * 1000)
+		if (left < 1 && e == ECONNREFUSED)
 			err_quit("%s is there but no server listens (one was killed?): a new serve "
 				 "replaces it", addr.sun_path);
+		if (left < 1 && e == EAGAIN)
+			err_quit("the server at %s took no connection within %ld s: its queue is full "
+				 "(is it stopped?)", addr.sun_path, timeout);
 		nanosleep(&tick, NULL);
 	}
 	struct ucred cr = peer(s);
@@ -334,7 +354,10 @@ static int recv_fd(int s, long timeout)
 
 	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
 		err_sys("setsockopt SO_RCVTIMEO");
-	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	ssize_t n;
+	do /* EINTR: stopped and continued (Ctrl-Z, fg), as a socket with a timeout is */
+		n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		err_quit("the server sent nothing within %ld s", timeout);
 	if (n == -1 && errno == ECONNRESET) /* it died with our connection not yet accepted */
@@ -352,10 +375,13 @@ static int recv_fd(int s, long timeout)
 	}
 	if (nfd == 1 && !(m.msg_flags & MSG_CTRUNC))
 		return fds[0];
-	while (nfd > 0)
-		Close(fds[--nfd]);
-	err_quit("refused: the server sent %s, not one descriptor",
-		 m.msg_flags & MSG_CTRUNC ? "more descriptors than fit" : nfd == 0 ? "none" : "several");
+	for (int i = 0; i < nfd; i++)
+		Close(fds[i]);
+	if (m.msg_flags & MSG_CTRUNC) /* the kernel closed those that did not fit */
+		err_quit("refused: the server sent more than %d descriptors, not one", nfd);
+	if (nfd == 0)
+		err_quit("refused: the server sent no descriptor");
+	err_quit("refused: the server sent %d descriptors, not one", nfd);
 }
 
 /* Connect, check the server, take the descriptor; say what it is and which
