@@ -109,6 +109,12 @@ void open_output(struct copy_file *f, const char *path)
 			err_sys("write %s", path);
 		}
 		f->fd = Open(path, O_WRONLY, 0);
+		/* checked on what we opened, not on the name: a FIFO in /tmp that
+		 * another user put there would read the whole copy */
+		Fstat(f->fd, &st);
+		if (S_ISFIFO(st.st_mode) && st.st_uid != geteuid())
+			err_quit("%s is a FIFO of uid %ld, not yours: not written (someone may have put it there to read the copy)",
+				 path, (long)st.st_uid);
 		return;
 	}
 	const char *slash = strrchr(path, '/');

@@ -153,7 +153,10 @@ wait_for_ipc() {
 }
 
 # Stop a background lab started by a test, whatever the test found.
+# SIGCONT first: a SIGTERM stays pending on a stopped process, and the wait
+# would never return.
 stop_bg() {
+	kill -CONT "$1" 2>/dev/null || true
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }

@@ -40,6 +40,25 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	rm "/dev/shm/$SHMLAB_IPC_PREFIX.copy"
 }
 
+@test "trust: another user's FIFO at OUTPUT in a shared directory: the copiers write nothing into it" {
+	need_other
+	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
+	chmod 1777 "$share" # a sticky /tmp of its own
+	head -c 5000 /dev/urandom >secret
+	chmod 600 secret
+	as_other mkfifo -m 666 "$share/out"
+	as_other sh -c 'while :; do cat "$1" >>"$2"; done' sh "$share/out" "$share/loot" &
+	local reader=$!
+	for lab in 09-shm-copy 10-shm-ring-copy 11-robust-copy 16-lockfree-ring; do
+		run -1 timeout 60 "$BIN/$lab" copy secret "$share/out"
+		assert_output --partial "$share/out is a FIFO of uid $OTHER_UID, not yours: not written"
+	done
+	pkill -TERM -u "$OTHER_UID" -f 'while :; do cat' || true # as_other runs it in a subshell
+	wait "$reader" 2>/dev/null || true
+	run stat -c %s "$share/loot"
+	assert_output 0
+}
+
 @test "trust: another user's object at our name: 07 read, write and client refuse it; info shows whose" {
 	need_other
 	as_other "$OBIN/07-posix-shm" create demo 4096 >/dev/null
