@@ -10,12 +10,16 @@ bats_require_minimum_version 1.5.0
 PROG="$BIN/16-lockfree-ring"
 LAB=16-lockfree-ring
 
-# The test tool that tampers with a running copy's shared object
-# (tests/corrupt-ring.c), built with the labs' compiler: the layout must match.
+# The test tools that tamper with a running copy's shared object
+# (tests/corrupt-ring.c) and wake its waiters for nothing (tests/wake-storm.c),
+# built with the labs' compiler: the layout must match.
 setup_file() {
-	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-		-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/corrupt-ring" \
-		"$BATS_TEST_DIRNAME/corrupt-ring.c"
+	local tool
+	for tool in corrupt-ring wake-storm; do
+		"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+			-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/$tool" \
+			"$BATS_TEST_DIRNAME/$tool.c"
+	done
 }
 corrupt_ring() { "$BATS_FILE_TMPDIR/corrupt-ring" "$@"; }
 
@@ -34,8 +38,18 @@ opened() {
 }
 met() { corrupt_ring "$(full_name "$1")" pids >/dev/null; } # the client has mapped the ring
 client_waits() { asleep "$cpid"; } # in its naps, polling for the server
+# end_storm: stop tests/wake-storm (started as storm, its pid in $storm),
+# and check that it did wake the waiting side
+end_storm() {
+	kill -TERM "$storm"
+	finish storm "$storm"
+	storm=
+	[[ $(cat storm.out) =~ ^woke\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
+		fail "the storm woke nobody: $(cat storm.out)"
+}
 teardown() {
 	exec 8>&-
+	[ -z "${storm:-}" ] || stop_bg "$storm" # a test that failed early leaves it
 	[ -z "${perm_dir:-}" ] || rm -rf "$perm_dir"
 	shmlab_teardown
 }
@@ -115,6 +129,34 @@ teardown() {
 
 @test "16: a peer that never comes: each side gives up after -t seconds" {
 	copier_peer_never_comes "no word from the client for 1 s"
+}
+
+@test "16: woken over and over by a process that sends nothing: each side still gives up after -t" {
+	echo data >in
+	# the server has sent its one chunk and end of file, and waits for a client
+	# that never comes, on `done`; the storm wakes it every 0.5 ms
+	start storm "$BATS_FILE_TMPDIR/wake-storm" "$(full_name storm)"
+	storm=$pid
+	mark_time
+	run timeout $((10 * SLOW)) "$PROG" server -n storm -t 2 in # 124: still waiting
+	elapsed_ms=$(($(date +%s%3N) - t0))
+	assert_equal "$status" 1
+	assert_output "$LAB server: no word from the client for 2 s"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	end_storm
+
+	# a fake server, alive, that makes the object ready and then only wakes
+	start storm "$BATS_FILE_TMPDIR/wake-storm" "$(full_name storm)" serve
+	storm=$pid
+	wait_for_object storm
+	mark_time
+	run timeout $((10 * SLOW)) "$PROG" client -n storm -t 2 out
+	elapsed_ms=$(($(date +%s%3N) - t0))
+	assert_equal "$status" 1
+	assert_output "$LAB client: no word from the server for 2 s"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	assert_file_not_exists out
+	end_storm
 }
 
 @test "16: a side killed mid-copy (KILL, INT, TERM): the other says it died, exit 1, nothing left" {
