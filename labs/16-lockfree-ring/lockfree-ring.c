@@ -23,7 +23,8 @@
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
  *        close, atomic_load_explicit, atomic_store_explicit,
  *        atomic_exchange_explicit, syscall (SYS_futex: FUTEX_WAIT,
- *        FUTEX_WAKE), sched_yield, kill (pid, 0), read, write, shm_unlink;
+ *        FUTEX_WAKE), sched_yield, pid_gone (kill (pid, 0), /proc/PID/stat),
+ *        read, write, shm_unlink;
  *        pingpong: fork, sched_setaffinity, pipe, sem_init, sem_post,
  *        sem_timedwait, getrusage, clock_gettime.
  *
@@ -65,7 +66,7 @@ static void look_at_peer(void *arg)
 			  * not a publication: nothing is read because of it */
 	if (pid < 0)
 		corrupt("pid", (unsigned long)pid);
-	if (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH)
+	if (pid > 0 && pid_gone(pid)) /* a zombie too: its parent may reap it late */
 		err_quit("the %s (pid %ld) died", role_name[w->peer], (long)pid);
 	if (ms_since(&w->start) > w->o->timeout * 1000)
 		err_quit("no word from the %s for %ld s", role_name[w->peer], w->o->timeout);
