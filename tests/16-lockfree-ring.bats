@@ -242,6 +242,23 @@ teardown() {
 	nanny=
 }
 
+@test "16: a second client on a name in use: it says so, exits 1, and the copy goes on" {
+	head -c 1000000 /dev/urandom >in
+	meet busy out
+	run -1 "$PROG" client -n busy -t 1 out2
+	assert_output "$LAB client: name 'busy' is in use ($(full_name busy))"
+	assert_file_not_exists out2
+	assert_file_exists "/dev/shm/$SHMLAB_IPC_PREFIX.busy" # the copy's name is left alone
+	cat in >&8
+	exec 8>&-
+	finish client "$cpid"
+	assert_equal "$status" 0
+	finish server "$spid"
+	assert_equal "$status" 0
+	assert_output "$LAB server: sent 1000000 bytes in 16 chunks"
+	cmp in out
+}
+
 @test "16: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {
 	copier_copy_child_killed
 }

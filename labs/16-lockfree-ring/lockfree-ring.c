@@ -17,14 +17,16 @@
  * read from shared memory once, checked (head - tail <= SLOTS) and only the
  * checked copy used. Every wait looks at the peer each 100 ms: a dead one is
  * noticed at once; one silent for -t seconds is given up on, as in lab 10.
+ * A second client on the name finds the client's pid taken (it is claimed
+ * with a compare-and-swap, as in lab 11) and leaves the name alone.
  * --same-line puts tail on head's cache line, to measure false sharing.
  * pingpong times one byte there and back, five ways (pingpong.c).
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
  *        close, atomic_load_explicit, atomic_store_explicit,
- *        atomic_exchange_explicit, syscall (SYS_futex: FUTEX_WAIT,
- *        FUTEX_WAKE), sched_yield, pid_gone (kill (pid, 0), /proc/PID/stat),
- *        read, write, shm_unlink;
+ *        atomic_exchange_explicit, atomic_compare_exchange_strong,
+ *        syscall (SYS_futex: FUTEX_WAIT, FUTEX_WAKE), sched_yield,
+ *        pid_gone (kill (pid, 0), /proc/PID/stat), read, write, shm_unlink;
  *        pingpong: fork, sched_setaffinity, pipe, sem_init, sem_post,
  *        sem_timedwait, getrusage, clock_gettime.
  *
@@ -176,8 +178,15 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			 (unsigned long)slots, (unsigned long)chunk, size);
 	if (line > 1)
 		corrupt("same_line", line);
-	at_exit_shm_unlink(o->name); /* one of ours, ready: if we fail, the name goes with us */
-	sh->pid[CLIENT] = getpid(); /* now the server can watch us */
+	pid_t nobody = 0;
+	hold_signals(true); /* claimed and registered, or neither */
+	/* One client a copy: a second finds the place taken and leaves without
+	 * registering the name, which is the running copy's. (seq_cst, the
+	 * default: made once a copy, it publishes nothing and costs nothing.) */
+	if (!atomic_compare_exchange_strong(&sh->pid[CLIENT], &nobody, getpid()))
+		err_quit("name '%s' is in use (%s)", o->label, o->name);
+	at_exit_shm_unlink(o->name); /* joined: if we fail, the name goes with us */
+	hold_signals(false); /* now the server can watch us */
 	char *data = (char *)sh + DATA;
 	struct index *head = &sh->line[0][0], *tail = line ? &sh->line[0][1] : &sh->line[1][0];
 	if (out->fd == -1) /* the copy subcommand made it already */
