@@ -397,6 +397,21 @@ teardown() {
 	assert_usage_error "unexpected argument '--same-line' for pingpong"
 }
 
+@test "16: -- ends the options: what follows is INPUT or OUTPUT, whatever it is called" {
+	echo data >--same-line
+	run -0 "$PROG" copy -- --same-line out
+	cmp -- --same-line out
+	run -0 "$PROG" copy --spin 0 -b 2 -- --same-line --spin
+	cmp -- --same-line --spin
+	begin server dash -- --same-line
+	run -0 "$PROG" client -n dash -- --same-line2
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp -- --same-line --same-line2
+	run -2 "$PROG" pingpong -- -c 10
+	assert_usage_error "unexpected argument '-c' for pingpong"
+}
+
 @test "16: -h prints the usage on stdout and exits 0" {
 	run --separate-stderr -0 "$PROG" -h
 	assert_output "usage: 16-lockfree-ring server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | pingpong [-c COUNT] [--spin US]"

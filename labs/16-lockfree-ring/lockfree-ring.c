@@ -227,7 +227,9 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 
 /* The options lab 10 has not: --spin MICROSECONDS and --same-line (the
  * server's, and copy's), and the pingpong subcommand [-c COUNT] [--spin US].
- * They are taken out of argv here, before parse_copy_args sees the rest. */
+ * They are taken out of argv here, before parse_copy_args sees the rest;
+ * "--" ends them, and goes with the rest to parse_copy_args, whose getopt
+ * ends its options there too. */
 static void take_options(int *argc, char **argv, long *count)
 {
 	bool is_client = *argc > 1 && strcmp(argv[1], "client") == 0;
@@ -236,7 +238,12 @@ static void take_options(int *argc, char **argv, long *count)
 
 	for (int i = 2; i < *argc; i++) {
 		const char *a = argv[i], *value = argv[i + 1];
-		if (strcmp(a, "--spin") == 0) {
+		if (strcmp(a, "--") == 0) { /* the rest are operands, whatever they say */
+			if (is_ping && value != NULL) /* and pingpong has none */
+				usage_error("unexpected argument '%s' for pingpong", value);
+			while (i < *argc && !is_ping)
+				argv[kept++] = argv[i++];
+		} else if (strcmp(a, "--spin") == 0) {
 			if (value == NULL)
 				usage_error("option --spin needs a value");
 			spin_us = parse_count(value, "MICROSECONDS", 0, 1000000);
