@@ -196,6 +196,7 @@ teardown() {
 	spid=$pid
 	# the client's parent, as a script or make might be: it starts the client,
 	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
+	# shellcheck disable=SC2016 # the script's $1 and $! are its own
 	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
 	nanny=$pid
 	met zombie

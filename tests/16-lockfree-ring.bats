@@ -44,8 +44,9 @@ end_storm() {
 	kill -TERM "$storm"
 	finish storm "$storm"
 	storm=
-	[[ $(cat storm.out) =~ ^woke\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
+	if ! [[ $(cat storm.out) =~ ^woke\ ([0-9]+)$ ]] || [ "${BASH_REMATCH[1]}" -eq 0 ]; then
 		fail "the storm woke nobody: $(cat storm.out)"
+	fi
 }
 # assert_zombie PID: process PID has ended, and its parent has not reaped it
 assert_zombie() {
@@ -227,6 +228,7 @@ teardown() {
 	spid=$pid
 	# the client's parent, as a script or make might be: it starts the client,
 	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
+	# shellcheck disable=SC2016 # the script's $1 and $! are its own
 	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
 	nanny=$pid
 	met zombie
