@@ -97,11 +97,12 @@ void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child
  * counter labs' loops, not waiting for anything): */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
 
-/* ---- processes (Fork, gate_wait, ms_since: wrap.c; wait_child: cleanup.c) ---- */
+/* ---- processes (Fork, gate_wait, ms_since, pid_gone: wrap.c; wait_child: cleanup.c) ---- */
 pid_t Fork(void); /* the child is registered with at_exit_kill at once */
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
 long ms_since(const struct timespec *start);  /* CLOCK_MONOTONIC milliseconds */
+bool pid_gone(pid_t pid); /* no such process, or a zombie not yet reaped (wrap.c says why) */
 
 /* ---- files and mappings (wrap.c) ---- */
 int Open(const char *path, int oflag, mode_t mode);

@@ -33,6 +33,34 @@ long ms_since(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/* Has process pid ended? kill(pid, 0) alone is not enough: it succeeds on a
+ * zombie, a process that has exited but that its parent has not yet wait()ed
+ * for (a script, make, or a test harness that started both sides and waits
+ * later). A zombie runs no code and will never post or advance anything: for
+ * a peer that waits on it, it is dead. Its state is the letter after the
+ * command name in /proc/PID/stat, "Z" (or "X", being reaped); the name is in
+ * parentheses and may hold any character, so we look after the last ')'.
+ * Where /proc is not mounted, kill(pid, 0) is all we have: a zombie then
+ * counts as alive until it is reaped. */
+bool pid_gone(pid_t pid)
+{
+	char path[64], line[256];
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd == -1) /* no /proc here (or the process went since): kill() has said "alive" */
+		return false;
+	ssize_t n = read(fd, line, sizeof line - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	const char *paren = strrchr(line, ')');
+	return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* Two processes meet here before their loops, so that they really count at
  * the same time instead of one finishing before the other starts.
  *  1. arrive: each raises its own flag (no read-modify-write needed) and

@@ -10,12 +10,16 @@ bats_require_minimum_version 1.5.0
 PROG="$BIN/16-lockfree-ring"
 LAB=16-lockfree-ring
 
-# The test tool that tampers with a running copy's shared object
-# (tests/corrupt-ring.c), built with the labs' compiler: the layout must match.
+# The test tools that tamper with a running copy's shared object
+# (tests/corrupt-ring.c) and wake its waiters for nothing (tests/wake-storm.c),
+# built with the labs' compiler: the layout must match.
 setup_file() {
-	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-		-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/corrupt-ring" \
-		"$BATS_TEST_DIRNAME/corrupt-ring.c"
+	local tool
+	for tool in corrupt-ring wake-storm; do
+		"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
+			-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/$tool" \
+			"$BATS_TEST_DIRNAME/$tool.c"
+	done
 }
 corrupt_ring() { "$BATS_FILE_TMPDIR/corrupt-ring" "$@"; }
 
@@ -34,8 +38,29 @@ opened() {
 }
 met() { corrupt_ring "$(full_name "$1")" pids >/dev/null; } # the client has mapped the ring
 client_waits() { asleep "$cpid"; } # in its naps, polling for the server
+# end_storm: stop tests/wake-storm (started as storm, its pid in $storm),
+# and check that it did wake the waiting side
+end_storm() {
+	kill -TERM "$storm"
+	finish storm "$storm"
+	storm=
+	if ! [[ $(cat storm.out) =~ ^woke\ ([0-9]+)$ ]] || [ "${BASH_REMATCH[1]}" -eq 0 ]; then
+		fail "the storm woke nobody: $(cat storm.out)"
+	fi
+}
+# assert_zombie PID: process PID has ended, and its parent has not reaped it
+assert_zombie() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
+		sleep 0.1
+	done
+	fail "process $1 is not a zombie: $(cat "/proc/$1/stat" 2>&1)"
+}
 teardown() {
 	exec 8>&-
+	[ -z "${storm:-}" ] || stop_bg "$storm" # a test that failed early leaves them
+	[ -z "${nanny:-}" ] || stop_bg "$nanny"
 	[ -z "${perm_dir:-}" ] || rm -rf "$perm_dir"
 	shmlab_teardown
 }
@@ -117,6 +142,34 @@ teardown() {
 	copier_peer_never_comes "no word from the client for 1 s"
 }
 
+@test "16: woken over and over by a process that sends nothing: each side still gives up after -t" {
+	echo data >in
+	# the server has sent its one chunk and end of file, and waits for a client
+	# that never comes, on `done`; the storm wakes it every 0.5 ms
+	start storm "$BATS_FILE_TMPDIR/wake-storm" "$(full_name storm)"
+	storm=$pid
+	mark_time
+	run timeout $((10 * SLOW)) "$PROG" server -n storm -t 2 in # 124: still waiting
+	elapsed_ms=$(($(date +%s%3N) - t0))
+	assert_equal "$status" 1
+	assert_output "$LAB server: no word from the client for 2 s"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	end_storm
+
+	# a fake server, alive, that makes the object ready and then only wakes
+	start storm "$BATS_FILE_TMPDIR/wake-storm" "$(full_name storm)" serve
+	storm=$pid
+	wait_for_object storm
+	mark_time
+	run timeout $((10 * SLOW)) "$PROG" client -n storm -t 2 out
+	elapsed_ms=$(($(date +%s%3N) - t0))
+	assert_equal "$status" 1
+	assert_output "$LAB client: no word from the server for 2 s"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	assert_file_not_exists out
+	end_storm
+}
+
 @test "16: a side killed mid-copy (KILL, INT, TERM): the other says it died, exit 1, nothing left" {
 	local sig victim other opid
 	for sig in KILL INT TERM; do
@@ -166,6 +219,46 @@ teardown() {
 
 @test "16: a second server on a name in use: File exists, exit 1, the first copy goes on" {
 	copier_second_server
+}
+
+@test "16: a client killed while its parent does not reap it (a zombie): the server says it died" {
+	head -c 1000000 /dev/urandom >in
+	hold_fifo outfifo # nobody reads it: the client blocks in write(), the ring fills
+	start server "$PROG" server -n zombie -t $((10 * SLOW)) in
+	spid=$pid
+	# the client's parent, as a script or make might be: it starts the client,
+	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
+	# shellcheck disable=SC2016 # the script's $1 and $! are its own
+	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
+	nanny=$pid
+	met zombie
+	cpid=$(cat cpid)
+	mark_time
+	kill -9 "$cpid"
+	assert_zombie "$cpid"
+	finish server "$spid" $((15 * SLOW))
+	assert_equal "$status" 1
+	assert_output "$LAB server: the client (pid $cpid) died"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	stop_bg "$nanny" # the sleep: the zombie goes to init, which reaps it
+	nanny=
+}
+
+@test "16: a second client on a name in use: it says so, exits 1, and the copy goes on" {
+	head -c 1000000 /dev/urandom >in
+	meet busy out
+	run -1 "$PROG" client -n busy -t 1 out2
+	assert_file_exists "/dev/shm/$SHMLAB_IPC_PREFIX.busy" # the copy's name is left alone
+	assert_output "$LAB client: name 'busy' is in use ($(full_name busy))"
+	assert_file_not_exists out2
+	cat in >&8
+	exec 8>&-
+	finish client "$cpid"
+	assert_equal "$status" 0
+	finish server "$spid"
+	assert_equal "$status" 0
+	assert_output "$LAB server: sent 1000000 bytes in 16 chunks"
+	cmp in out
 }
 
 @test "16: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {
@@ -304,6 +397,21 @@ teardown() {
 	assert_usage_error "COUNT is empty"
 	run -2 "$PROG" pingpong --same-line
 	assert_usage_error "unexpected argument '--same-line' for pingpong"
+}
+
+@test "16: -- ends the options: what follows is INPUT or OUTPUT, whatever it is called" {
+	echo data >--same-line
+	run -0 "$PROG" copy -- --same-line out
+	cmp -- --same-line out
+	run -0 "$PROG" copy --spin 0 -b 2 -- --same-line --spin
+	cmp -- --same-line --spin
+	begin server dash -- --same-line
+	run -0 "$PROG" client -n dash -- --same-line2
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp -- --same-line --same-line2
+	run -2 "$PROG" pingpong -- -c 10
+	assert_usage_error "unexpected argument '-c' for pingpong"
 }
 
 @test "16: -h prints the usage on stdout and exits 0" {

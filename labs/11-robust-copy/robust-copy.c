@@ -13,8 +13,9 @@
  *     posts its here[] and waits for the other's.
  *   - liveness: every wait is a 100 ms sem_timedwait; each time it runs out
  *     the peer is checked: state ABORTED (it stopped on an error or a signal:
- *     every early exit marks it so), or kill(pid, 0) failing with ESRCH (it
- *     was killed outright). A dead peer is noticed within a tick or two.
+ *     every early exit marks it so), or its pid gone: no such process, or
+ *     a zombie nobody has reaped yet (it was killed outright: pid_gone()
+ *     asks kill(pid, 0) and /proc). A dead peer is noticed within a tick or two.
  *   - untrusted header: every field the peer writes is copied once, checked,
  *     and only the copy used: "corrupt shared header (FIELD VALUE)", exit 1.
  *   - cleanup: each side registers the name as soon as it holds a role, so
@@ -23,8 +24,8 @@
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
  *        munmap, close, sem_init (pshared=1), sem_timedwait, sem_post,
- *        atomic_compare_exchange_strong, kill (pid, 0), read, write,
- *        shm_unlink.
+ *        atomic_compare_exchange_strong, pid_gone (kill (pid, 0) and
+ *        /proc/PID/stat), read, write, shm_unlink.
  *
  *   $ bin/11-robust-copy client out &     # the client may come first
  *   $ bin/11-robust-copy server in
@@ -108,7 +109,7 @@ static void check_peer(struct end *e)
 			corrupt("pid", pid);
 		e->peer = pid;
 	}
-	if (e->peer > 0 && kill(e->peer, 0) == -1 && errno == ESRCH)
+	if (e->peer > 0 && pid_gone(e->peer)) /* a zombie too: its parent may reap it late */
 		err_quit("the %s (pid %ld) died", role_name[peer], (long)e->peer);
 	if (e->meeting && past_timeout(e))
 		err_quit("no %s came within %ld s", role_name[peer], e->o->timeout);

@@ -113,20 +113,30 @@ uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)
 			next_tick += TICK_MS * 1000000L;
 		}
 	}
-	struct timespec timeout = {TICK_MS / 1000, TICK_MS % 1000 * 1000000L};
-	for (bool ticked = false;; ) {
+	/* Then sleep, up to the next tick at most. The ticks are kept on the
+	 * clock (next_tick, from t0), not counted in timeouts that ran out: a
+	 * FUTEX_WAIT also ends on any FUTEX_WAKE of the word (anyone who can map
+	 * the object may make one, as often as it likes), on a signal, or at once
+	 * when the word moved and moved back, and none of these may put off the
+	 * look at the peer. (glibc's sem_timedwait keeps an absolute deadline
+	 * for the same reason.) */
+	for (;;) {
 		/* seq_cst, both: the announce and the look after it are the store
 		 * and load of the store-buffer pair (1. above); the load is also
 		 * acquire, as in the spin */
 		atomic_store_explicit(&ix->sleeper, 1, memory_order_seq_cst);
 		if ((now = atomic_load_explicit(&ix->at, memory_order_seq_cst)) != seen)
 			break;
-		if (ticked) /* a tick with no word, and still none: is the peer still there? */
+		long left = next_tick - ns_since(&t0);
+		if (left <= 0) { /* a tick of waiting, whatever woke us: is the peer still there? */
 			tick(arg); /* (the count first: a peer may advance it, then exit) */
+			next_tick += TICK_MS * 1000000L;
+			continue;
+		}
+		struct timespec timeout = {left / 1000000000L, left % 1000000000L};
 		futex_waits++;
-		long r = futex(&ix->at, FUTEX_WAIT, seen, &timeout);
-		ticked = r == -1 && errno == ETIMEDOUT;
-		if (r == -1 && !ticked && errno != EAGAIN && errno != EINTR)
+		if (futex(&ix->at, FUTEX_WAIT, seen, &timeout) == -1 && errno != ETIMEDOUT &&
+		    errno != EAGAIN && errno != EINTR)
 			err_sys("futex wait");
 	}
 	/* relaxed: the flag is only a hint to the writer; a stale 1 costs it one

@@ -17,13 +17,16 @@
  * read from shared memory once, checked (head - tail <= SLOTS) and only the
  * checked copy used. Every wait looks at the peer each 100 ms: a dead one is
  * noticed at once; one silent for -t seconds is given up on, as in lab 10.
+ * A second client on the name finds the client's pid taken (it is claimed
+ * with a compare-and-swap, as in lab 11) and leaves the name alone.
  * --same-line puts tail on head's cache line, to measure false sharing.
  * pingpong times one byte there and back, five ways (pingpong.c).
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
  *        close, atomic_load_explicit, atomic_store_explicit,
- *        atomic_exchange_explicit, syscall (SYS_futex: FUTEX_WAIT,
- *        FUTEX_WAKE), sched_yield, kill (pid, 0), read, write, shm_unlink;
+ *        atomic_exchange_explicit, atomic_compare_exchange_strong,
+ *        syscall (SYS_futex: FUTEX_WAIT, FUTEX_WAKE), sched_yield,
+ *        pid_gone (kill (pid, 0), /proc/PID/stat), read, write, shm_unlink;
  *        pingpong: fork, sched_setaffinity, pipe, sem_init, sem_post,
  *        sem_timedwait, getrusage, clock_gettime.
  *
@@ -65,7 +68,7 @@ static void look_at_peer(void *arg)
 			  * not a publication: nothing is read because of it */
 	if (pid < 0)
 		corrupt("pid", (unsigned long)pid);
-	if (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH)
+	if (pid > 0 && pid_gone(pid)) /* a zombie too: its parent may reap it late */
 		err_quit("the %s (pid %ld) died", role_name[w->peer], (long)pid);
 	if (ms_since(&w->start) > w->o->timeout * 1000)
 		err_quit("no word from the %s for %ld s", role_name[w->peer], w->o->timeout);
@@ -175,8 +178,15 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			 (unsigned long)slots, (unsigned long)chunk, size);
 	if (line > 1)
 		corrupt("same_line", line);
-	at_exit_shm_unlink(o->name); /* one of ours, ready: if we fail, the name goes with us */
-	sh->pid[CLIENT] = getpid(); /* now the server can watch us */
+	pid_t nobody = 0;
+	hold_signals(true); /* claimed and registered, or neither */
+	/* One client a copy: a second finds the place taken and leaves without
+	 * registering the name, which is the running copy's. (seq_cst, the
+	 * default: made once a copy, it publishes nothing and costs nothing.) */
+	if (!atomic_compare_exchange_strong(&sh->pid[CLIENT], &nobody, getpid()))
+		err_quit("name '%s' is in use (%s)", o->label, o->name);
+	at_exit_shm_unlink(o->name); /* joined: if we fail, the name goes with us */
+	hold_signals(false); /* now the server can watch us */
 	char *data = (char *)sh + DATA;
 	struct index *head = &sh->line[0][0], *tail = line ? &sh->line[0][1] : &sh->line[1][0];
 	if (out->fd == -1) /* the copy subcommand made it already */
@@ -217,7 +227,9 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 
 /* The options lab 10 has not: --spin MICROSECONDS and --same-line (the
  * server's, and copy's), and the pingpong subcommand [-c COUNT] [--spin US].
- * They are taken out of argv here, before parse_copy_args sees the rest. */
+ * They are taken out of argv here, before parse_copy_args sees the rest;
+ * "--" ends them, and goes with the rest to parse_copy_args, whose getopt
+ * ends its options there too. */
 static void take_options(int *argc, char **argv, long *count)
 {
 	bool is_client = *argc > 1 && strcmp(argv[1], "client") == 0;
@@ -226,7 +238,12 @@ static void take_options(int *argc, char **argv, long *count)
 
 	for (int i = 2; i < *argc; i++) {
 		const char *a = argv[i], *value = argv[i + 1];
-		if (strcmp(a, "--spin") == 0) {
+		if (strcmp(a, "--") == 0) { /* the rest are operands, whatever they say */
+			if (is_ping && value != NULL) /* and pingpong has none */
+				usage_error("unexpected argument '%s' for pingpong", value);
+			while (i < *argc && !is_ping)
+				argv[kept++] = argv[i++];
+		} else if (strcmp(a, "--spin") == 0) {
 			if (value == NULL)
 				usage_error("option --spin needs a value");
 			spin_us = parse_count(value, "MICROSECONDS", 0, 1000000);

@@ -28,7 +28,8 @@ struct shared {
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
 	uint32_t same_line; /* 1: tail shares head's cache line (--same-line) */
-	_Atomic pid_t pid[2]; /* [SERVER] before READY; [CLIENT] once it has mapped: 0 until then */
+	_Atomic pid_t pid[2]; /* [SERVER] before READY; [CLIENT] claimed (0 -> pid, compare-and-swap)
+			       * once it has mapped: a second client finds it taken */
 	struct index done; /* client -> server: 1 once OUTPUT is complete */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the
 			    * server before it advances head, read by the client after */
