@@ -180,9 +180,10 @@ void progress(const struct copy_file *in, long long bytes)
  * temp file if the client dies. We wait for whichever child ends first: if it
  * failed, the other is stopped with SIGTERM (its handler cleans up, silently)
  * and seen to end, so that nothing of the copy is left when we exit 1 with one
- * line for both: which side failed, and that the other was stopped. A peer that watches the other with kill(pid, 0) (lab 11) would
- * take an unreaped zombie for alive; this is why we never sit in waitpid on
- * one child while the other may end: the first to end is looked at at once. */
+ * line for both: which side failed, and that the other was stopped. We never
+ * sit in waitpid on one child while the other may end: the first to end is
+ * looked at at once, so a dead side is noticed here, not by its peer's
+ * watch of its pid (pid_gone) a tick later. */
 void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts *),
 	       void (*client)(const struct copy_opts *, struct copy_file *))
 {
