@@ -224,7 +224,7 @@ interrupt_at_sem_link() {
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # a busy machine: up to 60 s
 		sem=$(find /dev/shm -maxdepth 1 \( -name "sem.$SHMLAB_IPC_PREFIX.$name" -o -name "$SHMLAB_IPC_PREFIX.$name" \))
-		[ -z "$sem" ] && kill -0 "$pid" 2>/dev/null || break
+		if [ -n "$sem" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
 		sleep 0.1
 	done
 	[ -n "$sem" ] && lab=$(pgrep -P "$pid")

@@ -138,22 +138,22 @@ overlap: 1 of 1 runs, all of them lost updates; side by side min 2.500 median 2.
 }
 
 @test "race: SIGTERM or SIGHUP to the tool alone stops its lab too: no orphan, nothing left" {
-	local sig pid lab status i
+	local sig pid status i
 	for sig in TERM HUP; do
-		labs/tools/race-stats.sh -b "$BIN" -n 3 03 -qy 1000000000 >"$BATS_TEST_TMPDIR/out" 2>&1 &
+		# a process group of its own, to find every process it started, orphans too
+		setsid labs/tools/race-stats.sh -b "$BIN" -n 3 03 -qy 1000000000 >"$BATS_TEST_TMPDIR/out" 2>&1 &
 		pid=$!
 		[ -n "$(wait_for_ipc 03-mutex)" ] || { stop_bg "$pid"; fail "03 never made its semaphore"; }
-		lab=$(pgrep -P "$pid") || fail "no lab running under race-stats"
 		kill -s "$sig" "$pid" # the tool alone, as kill PID does, not its process group
 		status=0
 		wait "$pid" || status=$?
 		for ((i = 0; i < 50; i++)); do
-			kill -0 "$lab" 2>/dev/null || break
+			pgrep -g "$pid" >/dev/null || break
 			sleep 0.1
 		done
-		if kill -0 "$lab" 2>/dev/null; then
-			kill -KILL "$lab"
-			fail "race-stats died of SIG$sig (exit $status), its lab (pid $lab) ran on 5 s later"
+		if pgrep -g "$pid" >/dev/null; then
+			kill -KILL -- "-$pid"
+			fail "race-stats ended by SIG$sig (exit $status), yet its lab still ran 5 s later"
 		fi
 		assert_equal "$status" $((128 + $(kill -l "$sig")))
 		assert_nothing_left
