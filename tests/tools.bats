@@ -251,6 +251,19 @@ child 179"
 	assert_usage_error "unexpected argument 'extra'"
 }
 
+@test "timeline: numbers at and past the ends of a long are refused, never overflowed" {
+	# LONG_MAX + 1 is no store: computing it overflows (a sanitized build stops there)
+	run -1 "$BIN/timeline" <<<"trace: 0  parent  9223372036854775807 -> -9223372036854775808"
+	assert_output "timeline: bad trace line (store is not load+1): trace: 0  parent  9223372036854775807 -> -9223372036854775808"
+	run -1 "$BIN/timeline" <<<"trace: 99999999999999999999  parent  0 -> 1"
+	assert_output "timeline: bad trace line (a number out of range): trace: 99999999999999999999  parent  0 -> 1"
+	run -1 "$BIN/timeline" <<<"trace: 0  parent  0 -> 1   <- LOST: parent loaded 99999999999999999999 too"
+	assert_output --partial "timeline: bad trace line (a number out of range): "
+	# the largest that fit are drawn
+	run -0 "$BIN/timeline" <<<"trace: 9223372036854775807  parent  9223372036854775806 -> 9223372036854775807"
+	assert_output --partial "<title>parent at 9223372036854775807 ns: load 9223372036854775806, store 9223372036854775807</title>"
+}
+
 @test "timeline: make timeline writes build/timeline.svg from a fresh run" {
 	run -0 make -n --no-print-directory timeline
 	assert_line "bin/02-shared-race -y -v 8 >build/timeline.trace"

@@ -71,15 +71,31 @@ static int lane_of(const char *name, bool add)
 	return nwho++;
 }
 
+/* A word of a trace line as a number: false if it is not one (the header's
+ * "ns"). The text is anyone's: a number a long cannot hold is an error here,
+ * where sscanf's %ld would be undefined behaviour. */
+static bool number(const char *word, long *v, const char *line)
+{
+	char *end;
+	errno = 0;
+	*v = strtol(word, &end, 10);
+	if (end == word || *end != '\0')
+		return false;
+	if (errno == ERANGE)
+		err_quit("bad trace line (a number out of range): %s", line);
+	return true;
+}
+
 /* One "trace: NS WHO LOAD -> STORE [<- LOST: OTHER loaded V too]" line. */
 static void add_event(const char *line)
 {
 	long ns, load, store, value;
-	char name[32], other[32];
+	char name[32], other[32], w_ns[64], w_load[64], w_store[64], w_value[64];
 
-	if (sscanf(line, "trace: %ld %31s %ld -> %ld", &ns, name, &load, &store) != 4)
+	if (sscanf(line, "trace: %63s %31s %63s -> %63s", w_ns, name, w_load, w_store) != 4 ||
+	    !number(w_ns, &ns, line) || !number(w_load, &load, line) || !number(w_store, &store, line))
 		return; /* the header and the summary line */
-	if (store != load + 1)
+	if (load == LONG_MAX || store != load + 1) /* load+1 is drawn too: it must not overflow */
 		err_quit("bad trace line (store is not load+1): %s", line);
 	if (nev == EVENTS_MAX)
 		err_quit("more than %ld trace lines", EVENTS_MAX);
@@ -95,8 +111,8 @@ static void add_event(const char *line)
 	if (mark != NULL) {
 		e->lost = true;
 		int lane;
-		if (sscanf(mark, "<- LOST: %31s loaded %ld", other, &value) == 2 &&
-		    (lane = lane_of(other, false)) >= 0) {
+		if (sscanf(mark, "<- LOST: %31s loaded %63s", other, w_value) == 2 &&
+		    number(w_value, &value, line) && (lane = lane_of(other, false)) >= 0) {
 			for (long k = nev - 1; k >= 0 && e->partner < 0; k--)
 				if (ev[k].lane == lane && ev[k].load == value)
 					e->partner = k;
