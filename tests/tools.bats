@@ -264,6 +264,13 @@ child 179"
 	assert_output --partial "<title>parent at 9223372036854775807 ns: load 9223372036854775806, store 9223372036854775807</title>"
 }
 
+@test "timeline: a trace far longer than 02 prints is refused at once, not drawn for minutes" {
+	# every line LOST, with no partner to find: each looks back over all the lines before it
+	run -1 timeout 120 bash -c 'awk "BEGIN { for (i = 0; i < 1000000; i++)
+		printf \"trace: %d  parent  %d -> %d   <- LOST: parent loaded -1 too\n\", i, i, i + 1 }" | "$1"' _ "$BIN/timeline"
+	assert_output "timeline: more than 20000 trace lines (02 -v prints at most 2000)"
+}
+
 @test "timeline: make timeline writes build/timeline.svg from a fresh run" {
 	run -0 make -n --no-print-directory timeline
 	assert_line "bin/02-shared-race -y -v 8 >build/timeline.trace"

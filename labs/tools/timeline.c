@@ -22,7 +22,10 @@
 #include "unpipc.h"
 
 #define WHO_MAX 8            /* lanes */
-#define EVENTS_MAX 1000000L  /* trace lines */
+/* trace lines: 02 -v prints at most 2000. Each LOST line looks back over the
+ * lines before it for its partner, so a long hostile trace costs the square of
+ * its length: a million such lines took minutes. */
+#define EVENTS_MAX 20000L
 
 struct event {
 	long ns;      /* since the first load */
@@ -98,7 +101,7 @@ static void add_event(const char *line)
 	if (load == LONG_MAX || store != load + 1) /* load+1 is drawn too: it must not overflow */
 		err_quit("bad trace line (store is not load+1): %s", line);
 	if (nev == EVENTS_MAX)
-		err_quit("more than %ld trace lines", EVENTS_MAX);
+		err_quit("more than %ld trace lines (02 -v prints at most 2000)", EVENTS_MAX);
 	if (nev % 1024 == 0) {
 		struct event *more = realloc(ev, (size_t)(nev + 1024) * sizeof *ev);
 		if (more == NULL)
