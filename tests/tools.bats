@@ -251,6 +251,17 @@ child 179"
 	assert_usage_error "unexpected argument 'extra'"
 }
 
+@test "timeline: a byte that starts no XML character is drawn as '?', so the SVG stays well-formed" {
+	# a stray byte, a name in UTF-8, a control character, U+FFFF
+	printf 'trace: 0  p\377  0 -> 1\ntrace: 1  zo\303\253  1 -> 2\nresult: \303\001 \342\202\254 \357\277\277\n' |
+		"$BIN/timeline" >"$BATS_TEST_TMPDIR/t.svg"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/t.svg" >/dev/null || fail "the SVG is not UTF-8"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	grep -qF '>p?</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "the stray byte is not a '?'"
+	grep -qF '>zoë</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "a name in UTF-8 did not come through as it is"
+	grep -qF '>result: ?? € ???</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "the result line: $(grep -a 'result:' "$BATS_TEST_TMPDIR/t.svg")"
+}
+
 @test "timeline: numbers at and past the ends of a long are refused, never overflowed" {
 	# LONG_MAX + 1 is no store: computing it overflows (a sanitized build stops there)
 	run -1 "$BIN/timeline" <<<"trace: 0  parent  9223372036854775807 -> -9223372036854775808"

@@ -44,20 +44,44 @@ static long nev;
 static const char *lane_fill[WHO_MAX] = {
 	"#3b82c4", "#2a9d6f", "#8e6cc2", "#c28a1e", "#3aa0b0", "#b0508a", "#6b8e23", "#7a7a7a"};
 
-/* Print s with the five XML specials escaped. */
+/* The length in bytes of the character at s, or 0 if it is not one an XML
+ * file may hold: not well-formed UTF-8 (a stray byte, a character cut in two
+ * by a %31s), a control character, a surrogate, U+FFFE or U+FFFF. */
+static int xml_char(const unsigned char *s)
+{
+	static const unsigned long shortest[5] = {0, 0, 0x80, 0x800, 0x10000};
+	int n = s[0] < 0x80 ? 1 : s[0] < 0xc0 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf8 ? 4 : 0;
+	if (n == 0)
+		return 0;
+	unsigned long c = n == 1 ? s[0] : s[0] & (0x3fu >> (n - 1));
+	for (int i = 1; i < n; i++) { /* stops at the NUL: it is no continuation byte */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3fu);
+	}
+	if (c < shortest[n] || c < 0x20 || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
+	    c == 0xffff || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* Print s with the five XML specials escaped, and '?' for each byte that
+ * starts no character XML allows: the trace is anyone's text, and one such
+ * byte makes the whole SVG unreadable. */
 static void put_xml(const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		int n = xml_char(p);
+		switch (n == 0 ? '?' : *p) {
 		case '&': fputs("&amp;", stdout); break;
 		case '<': fputs("&lt;", stdout); break;
 		case '>': fputs("&gt;", stdout); break;
 		case '"': fputs("&quot;", stdout); break;
 		case '\'': fputs("&apos;", stdout); break;
-		default:
-			if ((unsigned char)*s >= ' ')
-				putchar(*s);
+		case '?': putchar('?'); break;
+		default: fwrite(p, 1, (size_t)n, stdout);
 		}
+		p += n == 0 ? 1 : n;
 	}
 }
 
