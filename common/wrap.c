@@ -151,17 +151,57 @@ int make_temp_file(const char *dir, const char *tag, char *path, size_t len)
 	return fd;
 }
 
+/* -f PATH is often in a shared directory (/tmp), where anyone may have put
+ * something at PATH before us: a symbolic link to a file of ours, a file of
+ * their own or a FIFO. We are about to truncate PATH, so we take only a
+ * regular file that is ours and has no other name. Why not: said and exit 1. */
+static void refuse_backing_file(const char *path, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		err_quit("%s is a symbolic link: refused (it may point at any file of yours, which "
+			 "would be overwritten)", path);
+	if (!S_ISREG(st->st_mode))
+		err_quit("%s is not a regular file: refused", path);
+	if (st->st_uid != geteuid()) {
+		struct passwd *pw = getpwuid(st->st_uid);
+		err_quit("%s belongs to uid %ld (%s), not to you: refused (it is not yours to "
+			 "overwrite, and its owner could change it under the lab)", path,
+			 (long)st->st_uid, pw ? pw->pw_name : "no such user");
+	}
+	if (st->st_nlink > 1)
+		err_quit("%s has %ju names (hard links): refused (overwriting it would overwrite "
+			 "the file under its other names too)", path, (uintmax_t)st->st_nlink);
+}
+
 /* The file behind a MAP_SHARED mapping: the user's PATH (overwritten, and left
  * in place as asked) or a private temp file; either way zero-filled to size,
  * its blocks reserved (else the first store to a page the disk cannot give is
- * SIGBUS). */
+ * SIGBUS). PATH is opened without following a symbolic link (O_NOFOLLOW) and
+ * without waiting for a FIFO's writer (O_NONBLOCK), and checked on the open
+ * file (fstat) before anything is written: a name checked first and opened
+ * after could be changed in between. */
 int open_backing_file(const char *path, size_t size)
 {
-	int fd = path ? Open(path, O_RDWR | O_CREAT, FILE_MODE) : make_temp_file(NULL, "counter", NULL, 0);
 	struct stat st;
-	Fstat(fd, &st);
-	if (!S_ISREG(st.st_mode))
-		err_quit("%s is not a regular file", path);
+	int fd;
+
+	if (path == NULL) {
+		fd = make_temp_file(NULL, "counter", NULL, 0);
+	} else {
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, FILE_MODE);
+		if (fd == -1 && (errno == ELOOP || errno == EACCES)) {
+			/* a symbolic link, or a sticky directory's protection
+			 * (fs.protected_regular): say what is there */
+			int saved = errno;
+			if (lstat(path, &st) == 0)
+				refuse_backing_file(path, &st);
+			errno = saved;
+		}
+		if (fd == -1)
+			err_sys("open %s", path);
+		Fstat(fd, &st);
+		refuse_backing_file(path, &st);
+	}
 	Ftruncate(fd, 0);
 	Posix_fallocate(fd, 0, (off_t)size); /* zeros, every page had now: a full disk is ENOSPC here */
 	return fd;

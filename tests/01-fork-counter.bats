@@ -34,6 +34,13 @@ bats_require_minimum_version 1.5.0
 	assert_line --index 2 "result: counter=1000 expected=2000 lost=1000"
 }
 
+@test "01: SIGINT just after sem_open made the name: nothing left, and the next run works" {
+	skip_under_valgrind "strace cannot trace valgrind's lab"
+	interrupt_at_sem_link 01-mutex "$BIN/01-fork-counter" -q 1000
+	run -0 "$BIN/01-fork-counter" -q 10
+	assert_line "result: counter=10 expected=20 lost=10"
+}
+
 @test "01: the semaphore's name is gone while the program still runs" {
 	"$BIN/01-fork-counter" -y 100000000 >/dev/null &
 	pid=$!

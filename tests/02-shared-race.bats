@@ -136,6 +136,26 @@ assert_overlapping_runs_lose() {
 	assert_output --partial "No such file or directory"
 }
 
+@test "02: -f PATH that is a symbolic link, a FIFO or a file with a second name is refused, nothing overwritten or made" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'a file of ours that no lab may touch\n' >"$d/precious"
+	cp "$d/precious" "$d/as-it-was"
+	ln -s precious "$d/link"
+	ln "$d/precious" "$d/second-name"
+	mkfifo "$d/fifo"
+	run -1 "$BIN/02-shared-race" -q -f "$d/link" 10
+	assert_output "02-shared-race: $d/link is a symbolic link: refused (it may point at any file of yours, which would be overwritten)"
+	run -1 "$BIN/02-shared-race" -q -f "$d/second-name" 10
+	assert_output "02-shared-race: $d/second-name has 2 names (hard links): refused (overwriting it would overwrite the file under its other names too)"
+	cmp "$d/precious" "$d/as-it-was" || fail "the file was overwritten"
+	ln -s "$d/made-through-the-link" "$d/dangling" # a link to no file: it would be created
+	run -1 "$BIN/02-shared-race" -q -f "$d/dangling" 10
+	assert_output --partial "02-shared-race: $d/dangling is a symbolic link: refused"
+	assert_file_not_exists "$d/made-through-the-link"
+	run -1 timeout 20 "$BIN/02-shared-race" -q -f "$d/fifo" 10 # 124: it waited for a writer
+	assert_output "02-shared-race: $d/fifo is not a regular file: refused"
+}
+
 @test "02: bad arguments are usage errors (exit 2)" {
 	run -2 "$BIN/02-shared-race"
 	assert_usage_error "missing NLOOP"

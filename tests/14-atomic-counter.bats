@@ -66,6 +66,13 @@ bats_require_minimum_version 1.5.0
 	assert_output ""
 }
 
+@test "14: --compare: SIGINT just after sem_open made the name: nothing left, and the next run works" {
+	skip_under_valgrind "strace cannot trace valgrind's lab"
+	interrupt_at_sem_link 14-mutex "$BIN/14-atomic-counter" --compare 1000
+	run -0 "$BIN/14-atomic-counter" --compare 1000
+	assert_line --regexp "^named semaphore \(03\) +2000 +2000 +0 +[0-9]+  correct$"
+}
+
 @test "14: bad arguments are usage errors (exit 2)" {
 	run -2 "$BIN/14-atomic-counter"
 	assert_usage_error "missing NLOOP"

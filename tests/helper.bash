@@ -210,3 +210,42 @@ need_other() {
 	[ -n "${OTHER:-}" ] || skip "needs root to make a second user (useradd, setpriv)"
 	skip_under_valgrind "valgrind run as another user cannot write into the test's TMPDIR"
 }
+
+# SIGINT to a lab at the moment its named semaphore NAME has just been made,
+# before the lab's next line could register it for removal: glibc and musl both
+# make a semaphore under a temporary name and link() it to its own, and strace
+# holds the lab 3 s on its way back from that link(). The lab must die of the
+# signal leaving nothing: not NAME, not the temporary file.
+# Usage: interrupt_at_sem_link NAME command args...
+interrupt_at_sem_link() {
+	local name=$1 log=$BATS_TEST_TMPDIR/strace.log pid lab="" sem tmp left="" i status=0
+	shift
+	command -v strace >/dev/null || skip "strace is not installed: it widens the window (apt-get install strace)"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
+	# LeakSanitizer cannot work under ptrace: a sanitized build would fail at exit
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -o "$log" -e trace=link,linkat -e inject=link,linkat:delay_exit=3000000 "$@" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do # a busy machine: up to 60 s
+		sem=$(find /dev/shm -maxdepth 1 \( -name "sem.$SHMLAB_IPC_PREFIX.$name" -o -name "$SHMLAB_IPC_PREFIX.$name" \))
+		if [ -n "$sem" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	[ -n "$sem" ] && lab=$(pgrep -P "$pid")
+	# in a tracing stop ("t"): still held in the link() that made the name
+	if [ -z "$lab" ] || [[ $(cut -d ' ' -f 3 "/proc/$lab/stat" 2>/dev/null) != t ]]; then
+		stop_bg "$pid"
+		fail "'$*' was not caught in the link() that makes $name: $(cat "$log" "$BATS_TEST_TMPDIR/out")"
+	fi
+	kill -INT "$lab"
+	wait "$pid" || status=$?
+	tmp=$(sed -n 's/^[0-9]* link("\([^"]*\)", .*/\1/p' "$log")
+	if [ -n "$tmp" ] && [ -e "$tmp" ]; then # not ours to find by prefix: removed here
+		rm -f "$tmp"
+		left=" sem_open's temporary file $tmp"
+	fi
+	[ "$status" -eq 130 ] || fail "'$*' exited $status after SIGINT: $(cat "$BATS_TEST_TMPDIR/out")"
+	assert_nothing_left || fail "(interrupted just after the link() that made $name)${left:+; also}$left"
+	[ -z "$left" ] || fail "'$*' left$left"
+}

@@ -137,6 +137,29 @@ overlap: 1 of 1 runs, all of them lost updates; side by side min 2.500 median 2.
 	assert_output "usage: race-stats [-n RUNS] [-b BINDIR] LAB [ARGS...]"
 }
 
+@test "race: SIGTERM or SIGHUP to the tool alone stops its lab too: no orphan, nothing left" {
+	local sig pid status i
+	for sig in TERM HUP; do
+		# a process group of its own, to find every process it started, orphans too
+		setsid labs/tools/race-stats.sh -b "$BIN" -n 3 03 -qy 1000000000 >"$BATS_TEST_TMPDIR/out" 2>&1 &
+		pid=$!
+		[ -n "$(wait_for_ipc 03-mutex)" ] || { stop_bg "$pid"; fail "03 never made its semaphore"; }
+		kill -s "$sig" "$pid" # the tool alone, as kill PID does, not its process group
+		status=0
+		wait "$pid" || status=$?
+		for ((i = 0; i < 50; i++)); do
+			pgrep -g "$pid" >/dev/null || break
+			sleep 0.1
+		done
+		if pgrep -g "$pid" >/dev/null; then
+			kill -KILL -- "-$pid"
+			fail "race-stats ended by SIG$sig (exit $status), yet its lab still ran 5 s later"
+		fi
+		assert_equal "$status" $((128 + $(kill -l "$sig")))
+		assert_nothing_left
+	done
+}
+
 @test "race: make race passes LAB, N and ARGS, with defaults" {
 	run -0 make -n --no-print-directory race LAB=03 N=7 ARGS="-q 1000"
 	assert_line "labs/tools/race-stats.sh -b bin -n 7 03 -q 1000"
@@ -226,6 +249,37 @@ child 179"
 	assert_usage_error "option -t needs a title"
 	run -2 "$BIN/timeline" extra
 	assert_usage_error "unexpected argument 'extra'"
+}
+
+@test "timeline: a byte that starts no XML character is drawn as '?', so the SVG stays well-formed" {
+	# a stray byte, a name in UTF-8, a control character, U+FFFF
+	printf 'trace: 0  p\377  0 -> 1\ntrace: 1  zo\303\253  1 -> 2\nresult: \303\001 \342\202\254 \357\277\277\n' |
+		"$BIN/timeline" >"$BATS_TEST_TMPDIR/t.svg"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/t.svg" >/dev/null || fail "the SVG is not UTF-8"
+	assert_well_formed "$BATS_TEST_TMPDIR/t.svg"
+	grep -qF '>p?</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "the stray byte is not a '?'"
+	grep -qF '>zoë</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "a name in UTF-8 did not come through as it is"
+	grep -qF '>result: ?? € ???</text>' "$BATS_TEST_TMPDIR/t.svg" || fail "the result line: $(grep -a 'result:' "$BATS_TEST_TMPDIR/t.svg")"
+}
+
+@test "timeline: numbers at and past the ends of a long are refused, never overflowed" {
+	# LONG_MAX + 1 is no store: computing it overflows (a sanitized build stops there)
+	run -1 "$BIN/timeline" <<<"trace: 0  parent  9223372036854775807 -> -9223372036854775808"
+	assert_output "timeline: bad trace line (store is not load+1): trace: 0  parent  9223372036854775807 -> -9223372036854775808"
+	run -1 "$BIN/timeline" <<<"trace: 99999999999999999999  parent  0 -> 1"
+	assert_output "timeline: bad trace line (a number out of range): trace: 99999999999999999999  parent  0 -> 1"
+	run -1 "$BIN/timeline" <<<"trace: 0  parent  0 -> 1   <- LOST: parent loaded 99999999999999999999 too"
+	assert_output --partial "timeline: bad trace line (a number out of range): "
+	# the largest that fit are drawn
+	run -0 "$BIN/timeline" <<<"trace: 9223372036854775807  parent  9223372036854775806 -> 9223372036854775807"
+	assert_output --partial "<title>parent at 9223372036854775807 ns: load 9223372036854775806, store 9223372036854775807</title>"
+}
+
+@test "timeline: a trace far longer than 02 prints is refused at once, not drawn for minutes" {
+	# every line LOST, with no partner to find: each looks back over all the lines before it
+	run -1 timeout 120 bash -c 'awk "BEGIN { for (i = 0; i < 1000000; i++)
+		printf \"trace: %d  parent  %d -> %d   <- LOST: parent loaded -1 too\n\", i, i, i + 1 }" | "$1"' _ "$BIN/timeline"
+	assert_output "timeline: more than 20000 trace lines (02 -v prints at most 2000)"
 }
 
 @test "timeline: make timeline writes build/timeline.svg from a fresh run" {

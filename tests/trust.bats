@@ -89,6 +89,27 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	assert_nothing_left
 }
 
+@test "trust: -f PATH in a shared directory: another user's symlink, file or FIFO there is refused, nothing overwritten (02, 03, 04)" {
+	need_other
+	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
+	chmod 1777 "$share" # as /tmp: anyone may put a name here, only its owner remove it
+	printf 'a file of ours that no lab may touch\n' >"$BATS_TEST_TMPDIR/precious"
+	cp "$BATS_TEST_TMPDIR/precious" "$BATS_TEST_TMPDIR/as-it-was"
+	as_other ln -s "$BATS_TEST_TMPDIR/precious" "$share/link"
+	as_other touch "$share/theirs"
+	as_other mkfifo -m 666 "$share/fifo"
+	for lab in 02-shared-race 03-named-semaphore 04-semaphore-in-shm; do
+		run -1 "$BIN/$lab" -q -f "$share/link" 10
+		assert_output --partial "$lab: $share/link is a symbolic link: refused"
+		cmp "$BATS_TEST_TMPDIR/precious" "$BATS_TEST_TMPDIR/as-it-was" || fail "$lab overwrote the file the link points at"
+		run -1 "$BIN/$lab" -q -f "$share/theirs" 10
+		assert_output --partial "$lab: $share/theirs belongs to uid $OTHER_UID ($OTHER), not to you: refused"
+		assert_size_zero "$share/theirs"
+		run -1 timeout 20 "$BIN/$lab" -q -f "$share/fifo" 10 # 124: it waited for a writer
+		assert_output --partial "$lab: $share/fifo is not a regular file: refused"
+	done
+}
+
 @test "trust: another user's System V segment at our key: 08 read and write refuse it" {
 	need_other
 	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)

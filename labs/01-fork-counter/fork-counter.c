@@ -44,8 +44,10 @@ int main(int argc, char **argv)
 	parse_counter_args(argc, argv, "", &o);
 
 	ipc_name(name, sizeof name, "01-mutex");
+	hold_signals(true); /* made and registered, or neither */
 	sem_t *mutex = Sem_open(name, O_CREAT | O_EXCL, FILE_MODE, 1);
 	at_exit_sem_unlink(name); /* until the next line, a signal must not leak it */
+	hold_signals(false);
 	Sem_unlink(name);         /* the name goes now; the semaphore lives while open */
 
 	pid_t pid = Fork();

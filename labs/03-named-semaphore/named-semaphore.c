@@ -43,8 +43,10 @@ int main(int argc, char **argv)
 	Close(fd);
 
 	ipc_name(name, sizeof name, "03-mutex");
+	hold_signals(true); /* made and registered, or neither */
 	sem_t *mutex = Sem_open(name, O_CREAT | O_EXCL, FILE_MODE, 1);
 	at_exit_sem_unlink(name); /* the name stays until both are done: see exercises */
+	hold_signals(false);
 
 	pid_t pid = Fork();
 	if (pid == 0) {

@@ -99,8 +99,10 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == NAMED_SEM) {
 		ipc_name(name, sizeof name, "14-mutex");
+		hold_signals(true); /* made and registered, or neither */
 		named = Sem_open(name, O_CREAT | O_EXCL, FILE_MODE, 1);
 		at_exit_sem_unlink(name);
+		hold_signals(false);
 	} else if (m == SHM_SEM) {
 		Sem_init(&b->sem, 1, 1);
 	} else if (m == ROBUST_MUTEX) {

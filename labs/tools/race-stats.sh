@@ -17,7 +17,8 @@
 #
 # The median of an even number of runs is the mean of the middle two (lost: rounded down).
 # BINDIR defaults to $SHMLAB_BIN, else bin. `make race LAB=02 N=20 ARGS="-q 1000000"`
-# runs this.
+# runs this. Ctrl-C, kill or a closed terminal stops the running lab too (it
+# removes what it made), and then the tool, by the same signal.
 set -uo pipefail
 
 me=race-stats
@@ -59,10 +60,30 @@ fi
 prog=${progs[0]}
 name=${prog##*/}
 
+# ---- each run: stopped with us (Ctrl-C, kill), nothing left behind ----
+# The lab runs in the background and we wait for it: a trapped signal ends a
+# wait at once, where a command substitution would run on to its end.
+out_file=$(mktemp "${TMPDIR:-/tmp}/shmlab-race-stats.XXXXXX") || exit 1
+child=''
+# shellcheck disable=SC2317 # called by the traps
+cleanup() { # [SIGNAL]: pass it on to the running lab (it removes its own objects), wait for it
+	[ -z "$child" ] || { kill -s "${1:-TERM}" "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+	rm -f "$out_file"
+}
+trap cleanup EXIT
+for sig in INT TERM HUP; do
+	# shellcheck disable=SC2064 # the signal's name, now
+	trap "trap - EXIT $sig; cleanup $sig; kill -s $sig \$\$" "$sig"
+done
+
 losts=() over=() over_hits=0 apart=0 apart_hits=0
 for ((i = 1; i <= runs; i++)); do
 	status=0
-	out=$("$prog" "$@" </dev/null 2>&1) || status=$?
+	"$prog" "$@" </dev/null >"$out_file" 2>&1 &
+	child=$!
+	wait "$child" || status=$?
+	child=''
+	out=$(<"$out_file")
 	if [ "$status" -ne 0 ]; then
 		printf '%s: run %d of %s %s failed (exit %d):\n' "$me" "$i" "$name" "$*" "$status" >&2
 		tail -n 5 <<<"$out" >&2

@@ -22,7 +22,10 @@
 #include "unpipc.h"
 
 #define WHO_MAX 8            /* lanes */
-#define EVENTS_MAX 1000000L  /* trace lines */
+/* trace lines: 02 -v prints at most 2000. Each LOST line looks back over the
+ * lines before it for its partner, so a long hostile trace costs the square of
+ * its length: a million such lines took minutes. */
+#define EVENTS_MAX 20000L
 
 struct event {
 	long ns;      /* since the first load */
@@ -41,20 +44,44 @@ static long nev;
 static const char *lane_fill[WHO_MAX] = {
 	"#3b82c4", "#2a9d6f", "#8e6cc2", "#c28a1e", "#3aa0b0", "#b0508a", "#6b8e23", "#7a7a7a"};
 
-/* Print s with the five XML specials escaped. */
+/* The length in bytes of the character at s, or 0 if it is not one an XML
+ * file may hold: not well-formed UTF-8 (a stray byte, a character cut in two
+ * by a %31s), a control character, a surrogate, U+FFFE or U+FFFF. */
+static int xml_char(const unsigned char *s)
+{
+	static const unsigned long shortest[5] = {0, 0, 0x80, 0x800, 0x10000};
+	int n = s[0] < 0x80 ? 1 : s[0] < 0xc0 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf8 ? 4 : 0;
+	if (n == 0)
+		return 0;
+	unsigned long c = n == 1 ? s[0] : s[0] & (0x3fu >> (n - 1));
+	for (int i = 1; i < n; i++) { /* stops at the NUL: it is no continuation byte */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3fu);
+	}
+	if (c < shortest[n] || c < 0x20 || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
+	    c == 0xffff || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* Print s with the five XML specials escaped, and '?' for each byte that
+ * starts no character XML allows: the trace is anyone's text, and one such
+ * byte makes the whole SVG unreadable. */
 static void put_xml(const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		int n = xml_char(p);
+		switch (n == 0 ? '?' : *p) {
 		case '&': fputs("&amp;", stdout); break;
 		case '<': fputs("&lt;", stdout); break;
 		case '>': fputs("&gt;", stdout); break;
 		case '"': fputs("&quot;", stdout); break;
 		case '\'': fputs("&apos;", stdout); break;
-		default:
-			if ((unsigned char)*s >= ' ')
-				putchar(*s);
+		case '?': putchar('?'); break;
+		default: fwrite(p, 1, (size_t)n, stdout);
 		}
+		p += n == 0 ? 1 : n;
 	}
 }
 
@@ -71,18 +98,34 @@ static int lane_of(const char *name, bool add)
 	return nwho++;
 }
 
+/* A word of a trace line as a number: false if it is not one (the header's
+ * "ns"). The text is anyone's: a number a long cannot hold is an error here,
+ * where sscanf's %ld would be undefined behaviour. */
+static bool number(const char *word, long *v, const char *line)
+{
+	char *end;
+	errno = 0;
+	*v = strtol(word, &end, 10);
+	if (end == word || *end != '\0')
+		return false;
+	if (errno == ERANGE)
+		err_quit("bad trace line (a number out of range): %s", line);
+	return true;
+}
+
 /* One "trace: NS WHO LOAD -> STORE [<- LOST: OTHER loaded V too]" line. */
 static void add_event(const char *line)
 {
 	long ns, load, store, value;
-	char name[32], other[32];
+	char name[32], other[32], w_ns[64], w_load[64], w_store[64], w_value[64];
 
-	if (sscanf(line, "trace: %ld %31s %ld -> %ld", &ns, name, &load, &store) != 4)
+	if (sscanf(line, "trace: %63s %31s %63s -> %63s", w_ns, name, w_load, w_store) != 4 ||
+	    !number(w_ns, &ns, line) || !number(w_load, &load, line) || !number(w_store, &store, line))
 		return; /* the header and the summary line */
-	if (store != load + 1)
+	if (load == LONG_MAX || store != load + 1) /* load+1 is drawn too: it must not overflow */
 		err_quit("bad trace line (store is not load+1): %s", line);
 	if (nev == EVENTS_MAX)
-		err_quit("more than %ld trace lines", EVENTS_MAX);
+		err_quit("more than %ld trace lines (02 -v prints at most 2000)", EVENTS_MAX);
 	if (nev % 1024 == 0) {
 		struct event *more = realloc(ev, (size_t)(nev + 1024) * sizeof *ev);
 		if (more == NULL)
@@ -95,8 +138,8 @@ static void add_event(const char *line)
 	if (mark != NULL) {
 		e->lost = true;
 		int lane;
-		if (sscanf(mark, "<- LOST: %31s loaded %ld", other, &value) == 2 &&
-		    (lane = lane_of(other, false)) >= 0) {
+		if (sscanf(mark, "<- LOST: %31s loaded %63s", other, w_value) == 2 &&
+		    number(w_value, &value, line) && (lane = lane_of(other, false)) >= 0) {
 			for (long k = nev - 1; k >= 0 && e->partner < 0; k--)
 				if (ev[k].lane == lane && ev[k].load == value)
 					e->partner = k;
