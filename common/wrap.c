@@ -201,6 +201,9 @@ int open_backing_file(const char *path, size_t size)
 			err_sys("open %s", path);
 		Fstat(fd, &st);
 		refuse_backing_file(path, &st);
+		if (st.st_size != 0 && st.st_size != (off_t)size) /* not this lab's: /etc/passwd as root */
+			err_quit("%s has %jd bytes, not the %zu of this lab's counter file: refused (it holds "
+				 "something else; name a new file)", path, (intmax_t)st.st_size, size);
 	}
 	Ftruncate(fd, 0);
 	Posix_fallocate(fd, 0, (off_t)size); /* zeros, every page had now: a full disk is ENOSPC here */

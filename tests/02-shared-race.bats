@@ -148,6 +148,12 @@ assert_overlapping_runs_lose() {
 	run -1 "$BIN/02-shared-race" -q -f "$d/second-name" 10
 	assert_output "02-shared-race: $d/second-name has 2 names (hard links): refused (overwriting it would overwrite the file under its other names too)"
 	cmp "$d/precious" "$d/as-it-was" || fail "the file was overwritten"
+	rm "$d/second-name"
+	head -c 3000 /dev/urandom >"$d/data" # ours, one name, but not a counter file
+	cp "$d/data" "$d/data.orig"
+	run -1 "$BIN/02-shared-race" -q -f "$d/data" 10
+	assert_output "02-shared-race: $d/data has 3000 bytes, not the 16 of this lab's counter file: refused (it holds something else; name a new file)"
+	cmp "$d/data" "$d/data.orig" || fail "the file was overwritten"
 	ln -s "$d/made-through-the-link" "$d/dangling" # a link to no file: it would be created
 	run -1 "$BIN/02-shared-race" -q -f "$d/dangling" 10
 	assert_output --partial "02-shared-race: $d/dangling is a symbolic link: refused"
