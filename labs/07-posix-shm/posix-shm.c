@@ -85,6 +85,10 @@ static int create_object(const char *name, char *full, long size)
 	return fd;
 }
 
+/* What a SIGBUS means once an object is mapped: anyone who may open it can
+ * ftruncate it under us, and a page past its new end has nothing behind it. */
+#define TRUNCATED "the shared object was truncated (by another process?)"
+
 /* Map all of an existing object; an empty one has nothing to map. */
 static unsigned char *map_object(const char *name, char *full, int prot, size_t *size)
 {
@@ -97,6 +101,7 @@ static unsigned char *map_object(const char *name, char *full, int prot, size_t 
 	*size = (size_t)st.st_size;
 	unsigned char *p = Mmap(NULL, *size, prot, MAP_SHARED, fd, 0);
 	Close(fd); /* the mapping keeps the object open */
+	sigbus_means(TRUNCATED);
 	return p;
 }
 
@@ -183,6 +188,7 @@ static void server(const char *name, long nclients, long timeout)
 	int fd = create_object(name, full, sizeof(struct counter)); /* removed when we stop */
 	struct counter *c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means(TRUNCATED);
 	Sem_init(&c->mutex, 1, 1); /* pshared=1: used by every process that maps it */
 	Sem_init(&c->done, 1, 0);
 	c->counter = c->finished = c->expected = 0;
@@ -227,6 +233,7 @@ static struct counter *attach(const char *name, char *full, long timeout)
 			if ((size_t)st.st_size >= sizeof *c)
 				c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			Close(fd);
+			sigbus_means(TRUNCATED);
 			if (c && atomic_load_explicit(&c->ready, memory_order_acquire) == READY)
 				return c;
 			if (c)
