@@ -329,3 +329,20 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 		"$BIN/07-posix-shm" unlink demo
 	done
 }
+
+@test "07: a signal while create or server makes the object leaves nothing" {
+	local cmd
+	for cmd in create server; do
+		# the open that creates the name is held before it returns
+		start_delayed %file 3 "$OBJ.demo" "$BIN/07-posix-shm" "$cmd" demo $([ "$cmd" = server ] || echo 4096)
+		for _ in $(seq 100); do
+			[ -e "$OBJ.demo" ] && break
+			sleep 0.1
+		done
+		assert_file_exists "$OBJ.demo"
+		kill -INT "$pid"
+		finish_delayed
+		assert_equal "$status" 130
+		assert_file_not_exists "$OBJ.demo"
+	done
+}

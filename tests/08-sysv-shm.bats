@@ -225,3 +225,20 @@ gone      parent: shmdt, the last attachment: shmctl(IPC_STAT) fails: Invalid ar
 	assert_output "usage: 08-sysv-shm key|write|info|remove [-k PATH] | create [-k PATH] SIZE | read [-k PATH] [-w SECONDS] | rmid [-w SECONDS]"
 	assert_equal "$stderr" ""
 }
+
+@test "08: a signal while rmid makes its segment leaves nothing" {
+	# the shmget that creates it is held before it returns
+	start_delayed shmget 3 "" "$BIN/08-sysv-shm" rmid
+	local id=
+	for _ in $(seq 100); do
+		id=$(awk -v pid="$pid" 'NR > 1 && $5 == pid { print $2 }' /proc/sysvipc/shm)
+		[ -z "$id" ] || break
+		sleep 0.1
+	done
+	[ -n "$id" ] || fail "no segment created by pid $pid"
+	echo "$id" >>shmids
+	kill -INT "$pid"
+	finish_delayed
+	assert_equal "$status" 130
+	assert_equal "$(ipcs_row "$id")" ""
+}

@@ -76,8 +76,10 @@ static int open_object(const char *name, char *full, int oflag)
  * half-made object is removed (registered right after it exists). */
 static int create_object(const char *name, char *full, long size)
 {
+	hold_signals(true); /* made and registered, or neither */
 	int fd = open_object(name, full, O_RDWR | O_CREAT | O_EXCL);
 	at_exit_shm_unlink(full);
+	hold_signals(false);
 	Ftruncate(fd, (off_t)size);
 	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
 	if (e != 0) /* not Posix_fallocate: the message names the object */

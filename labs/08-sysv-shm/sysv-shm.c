@@ -242,9 +242,11 @@ static void rmid_at_exit(void)
 static void rmid_demo(long hold)
 {
 	static const char msg[] = "written before IPC_RMID";
+	hold_signals(true); /* made and registered, or neither */
 	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
 	demo_shmid = id;
 	at_exit_call(rmid_at_exit); /* in this process only: the child's exit leaves it */
+	hold_signals(false);
 	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
 	step(hold);
 	char *p = Shmat(id, NULL, 0);
