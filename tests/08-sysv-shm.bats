@@ -159,7 +159,9 @@ all 4096 bytes of shmid $id match the pattern (nattch=1: us)"
 	run -0 "$BIN/08-sysv-shm" rmid
 	id=$(sed -n '1s/.*shmid \([0-9]*\),.*/\1/p' <<<"$output")
 	echo "$id" >>shmids
-	assert_output "nattch=0  parent: shmget(IPC_PRIVATE): shmid $id, 4096 bytes
+	# its key: the lab's number, then the pid (make clean-ipc tells it by these)
+	assert_line --index 0 --regexp "^nattch=0  parent: shmget\(0x08[0-9a-f]{6}\): shmid $id, 4096 bytes$"
+	assert_output "${lines[0]}
 nattch=1  parent: shmat, stores \"written before IPC_RMID\"
 nattch=2  child:  fork() gave the child the parent's attachment
 nattch=1  child:  shmdt

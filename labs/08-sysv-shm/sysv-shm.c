@@ -242,12 +242,14 @@ static void rmid_at_exit(void)
 static void rmid_demo(long hold)
 {
 	static const char msg[] = "written before IPC_RMID";
+	key_t own = ipc_key(PROJ_ID); /* not IPC_PRIVATE: make clean-ipc can find it after kill -9 */
 	hold_signals(true); /* made and registered, or neither */
-	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
+	int id = Shmget(own, 4096, IPC_CREAT | IPC_EXCL | FILE_MODE);
 	demo_shmid = id;
 	at_exit_call(rmid_at_exit); /* in this process only: the child's exit leaves it */
 	hold_signals(false);
-	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
+	printf("nattch=%lu  parent: shmget(0x%08lx): shmid %d, 4096 bytes\n", nattch(id),
+	       (unsigned long)own, id);
 	step(hold);
 	char *p = Shmat(id, NULL, 0);
 	memcpy(p, msg, sizeof msg);
