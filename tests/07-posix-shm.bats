@@ -331,10 +331,12 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 }
 
 @test "07: a signal while create or server makes the object leaves nothing" {
-	local cmd
+	local cmd args
 	for cmd in create server; do
+		args=(demo)
+		[ "$cmd" = server ] || args+=(4096)
 		# the open that creates the name is held before it returns
-		start_delayed %file 3 "$OBJ.demo" "$BIN/07-posix-shm" "$cmd" demo $([ "$cmd" = server ] || echo 4096)
+		start_delayed %file 3 "$OBJ.demo" "$BIN/07-posix-shm" "$cmd" "${args[@]}"
 		for _ in $(seq 100); do
 			[ -e "$OBJ.demo" ] && break
 			sleep 0.1

@@ -238,6 +238,8 @@ finish_delayed() {
 	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "pid $pid still running after 60 s"; }
 	status=0
 	wait "$pid" || status=$?
+	# shellcheck disable=SC2034 # bats' own: assert_output and assert_line read them
 	output=$(cat "$BATS_TEST_TMPDIR/out")
+	# shellcheck disable=SC2034
 	mapfile -t lines <"$BATS_TEST_TMPDIR/out"
 }

@@ -486,7 +486,7 @@ first_line() {
 	setsid bash -c 'echo $$ >bench/pid && exec "$@"' - "$BIN/12-copy-bench" -d bench -r 50 \
 		bench/in msg >/dev/null 2>&1 &
 	bpid=$(first_line bench/pid)
-	local qid= qkey= qpid= key id pid
+	local qid='' qkey='' qpid='' key id pid
 	for _ in $(seq 300); do
 		while read -r key id; do
 			((key < 0)) && key=$((key + 4294967296))
