@@ -41,3 +41,15 @@ void ipc_name(char *buf, size_t len, const char *name)
 			    "this system allows %zu", name, full, max);
 	snprintf(buf, len, "/%s.%s", prefix, name);
 }
+
+/* The key of a System V object a lab makes for its own use (08's rmid segment,
+ * 12's msg queue), where a program that needs no key would pass IPC_PRIVATE:
+ * the lab's number in the top byte, where ftok() puts its project id, and our
+ * pid below (pid_max is at most 2^22). Every IPC_PRIVATE object has key 0, so
+ * what a kill -9 leaves could not be told from other programs' objects; this
+ * key says which lab made it and which process, and labs/tools/clean-ipc.sh
+ * checks that against the creator the kernel recorded before removing it. */
+key_t ipc_key(int lab)
+{
+	return (key_t)((unsigned)lab << 24 | ((unsigned)getpid() & 0xffffffu));
+}

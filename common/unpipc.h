@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h> /* key_t, for ipc_key */
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -81,6 +82,7 @@ void time_the_loops(void); /* before fork: print_result then says whether the lo
 /* ---- POSIX IPC names (name.c) ---- */
 #define IPC_NAME_MAX 252 /* room for the longest name the system takes, plus NUL */
 void ipc_name(char *buf, size_t len, const char *name); /* "/" prefix "." name */
+key_t ipc_key(int lab); /* a System V key of our own: LAB << 24 | pid (clean-ipc finds it) */
 
 /* ---- cleanup on every exit path (cleanup.c) ---- */
 void at_exit_shm_unlink(const char *name); /* shm_unlink a POSIX shm name */

@@ -156,3 +156,33 @@ offset $PAGE: SIGBUS (caught): a whole page past end-of-file
 	# the user's file stays, with the store made before the signal
 	assert_equal "$(cat notes.txt)" "HOWDY, mapped file"
 }
+
+@test "06: FILE truncated while mapped: shared and private say so and exit 1, not SIGBUS" {
+	local mode
+	for mode in shared private; do
+		printf 'hello, mapped file\n' >notes.txt
+		# the line it prints right after mmap is held: the file shrinks meanwhile
+		start_delayed write 3 "" "$BIN/06-mmap-file" "$mode" notes.txt HOWDY
+		for _ in $(seq 100); do
+			grep -q "bytes, mapped" "$BATS_TEST_TMPDIR/out" && break
+			sleep 0.1
+		done
+		truncate -s 0 notes.txt
+		finish_delayed
+		assert_equal "$status" 1
+		assert_line --index 1 "06-mmap-file: notes.txt was truncated while mapped (by another process?), or its file system is full"
+	done
+}
+
+@test "06: shared on a full file system: it says so and exits 1, not SIGBUS" {
+	local why
+	why=$(unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$BATS_TEST_TMPDIR'" 2>&1) ||
+		skip "needs a private mount namespace with a small tmpfs: unshare -m said: ${why:-nothing (exit status $?)}"
+	mkdir full
+	# a sparse file where no block is left: the first store has no page to go to
+	run -1 unshare -m bash -c "mount -t tmpfs -o size=64k tmpfs full && cd full &&
+		head -c 1M /dev/zero >fill 2>/dev/null; truncate -s 8192 sparse &&
+		exec '$BIN/06-mmap-file' shared sparse HOWDY"
+	assert_output "sparse: 8192 bytes, mapped MAP_SHARED
+06-mmap-file: sparse was truncated while mapped (by another process?), or its file system is full"
+}

@@ -287,3 +287,64 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 	wait "$spid" || true
 	assert_file_not_exists "$OBJ.counter"
 }
+
+@test "07: the object truncated under client and server: both say so and exit 1, nothing left" {
+	local status
+	"$BIN/07-posix-shm" server counter >server.out 2>&1 &
+	spid=$!
+	wait_line server.out "is ready"
+	"$BIN/07-posix-shm" client counter 1000000000 >client.out 2>&1 &
+	cpid=$!
+	for _ in $(seq 300); do # counting: it has the object mapped
+		grep -q "$SHMLAB_IPC_PREFIX.counter" "/proc/$cpid/maps" 2>/dev/null && break
+		sleep 0.1
+	done
+	truncate -s 0 "$OBJ.counter"
+	status=0
+	wait_exit "$cpid" 60 || status=$?
+	assert_equal "$status" 1
+	assert_equal "$(cat client.out)" "07-posix-shm: the shared object was truncated (by another process?)"
+	status=0
+	wait_exit "$spid" 60 || status=$? # it looks at the semaphore every second
+	assert_equal "$status" 1
+	assert_equal "$(tail -n 1 server.out)" "07-posix-shm: the shared object was truncated (by another process?)"
+	assert_file_not_exists "$OBJ.counter"
+}
+
+@test "07: the object truncated under read or write: it says so and exits 1, not SIGBUS" {
+	local cmd
+	for cmd in write read; do
+		"$BIN/07-posix-shm" create demo 65536 >/dev/null
+		"$BIN/07-posix-shm" write demo >/dev/null
+		# the close right after mmap is held: the object shrinks meanwhile
+		start_delayed close 3 "$OBJ.demo" "$BIN/07-posix-shm" "$cmd" demo
+		for _ in $(seq 100); do
+			grep -q "$SHMLAB_IPC_PREFIX.demo" "/proc/$pid/maps" 2>/dev/null && break
+			sleep 0.1
+		done
+		truncate -s 0 "$OBJ.demo"
+		finish_delayed
+		assert_equal "$status" 1
+		assert_output "07-posix-shm: the shared object was truncated (by another process?)"
+		"$BIN/07-posix-shm" unlink demo
+	done
+}
+
+@test "07: a signal while create or server makes the object leaves nothing" {
+	local cmd args
+	for cmd in create server; do
+		args=(demo)
+		[ "$cmd" = server ] || args+=(4096)
+		# the open that creates the name is held before it returns
+		start_delayed %file 3 "$OBJ.demo" "$BIN/07-posix-shm" "$cmd" "${args[@]}"
+		for _ in $(seq 100); do
+			[ -e "$OBJ.demo" ] && break
+			sleep 0.1
+		done
+		assert_file_exists "$OBJ.demo"
+		kill -INT "$pid"
+		finish_delayed
+		assert_equal "$status" 130
+		assert_file_not_exists "$OBJ.demo"
+	done
+}

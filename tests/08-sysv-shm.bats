@@ -159,7 +159,9 @@ all 4096 bytes of shmid $id match the pattern (nattch=1: us)"
 	run -0 "$BIN/08-sysv-shm" rmid
 	id=$(sed -n '1s/.*shmid \([0-9]*\),.*/\1/p' <<<"$output")
 	echo "$id" >>shmids
-	assert_output "nattch=0  parent: shmget(IPC_PRIVATE): shmid $id, 4096 bytes
+	# its key: the lab's number, then the pid (make clean-ipc tells it by these)
+	assert_line --index 0 --regexp "^nattch=0  parent: shmget\(0x08[0-9a-f]{6}\): shmid $id, 4096 bytes$"
+	assert_output "${lines[0]}
 nattch=1  parent: shmat, stores \"written before IPC_RMID\"
 nattch=2  child:  fork() gave the child the parent's attachment
 nattch=1  child:  shmdt
@@ -224,4 +226,21 @@ gone      parent: shmdt, the last attachment: shmctl(IPC_STAT) fails: Invalid ar
 	run --separate-stderr -0 "$BIN/08-sysv-shm" -h
 	assert_output "usage: 08-sysv-shm key|write|info|remove [-k PATH] | create [-k PATH] SIZE | read [-k PATH] [-w SECONDS] | rmid [-w SECONDS]"
 	assert_equal "$stderr" ""
+}
+
+@test "08: a signal while rmid makes its segment leaves nothing" {
+	# the shmget that creates it is held before it returns
+	start_delayed shmget 3 "" "$BIN/08-sysv-shm" rmid
+	local id=
+	for _ in $(seq 100); do
+		id=$(awk -v pid="$pid" 'NR > 1 && $5 == pid { print $2 }' /proc/sysvipc/shm)
+		[ -z "$id" ] || break
+		sleep 0.1
+	done
+	[ -n "$id" ] || fail "no segment created by pid $pid"
+	echo "$id" >>shmids
+	kill -INT "$pid"
+	finish_delayed
+	assert_equal "$status" 130
+	assert_equal "$(ipcs_row "$id")" ""
 }

@@ -249,3 +249,39 @@ interrupt_at_sem_link() {
 	assert_nothing_left || fail "(interrupted just after the link() that made $name)${left:+; also}$left"
 	[ -z "$left" ] || fail "'$*' left$left"
 }
+
+# Start a lab in the background under strace, with every SYSCALL (on PATH
+# only, if PATH is not empty: strace -P) held SECONDS before it returns: a
+# window a test can act in, e.g. between creating an object and registering
+# it. pid is the lab's own (strace -D: the tracer is not its parent); its
+# output goes to $BATS_TEST_TMPDIR/out. Skips when strace cannot be used.
+# Usage: start_delayed SYSCALL SECONDS PATH command args...
+start_delayed() {
+	local call=$1 secs=$2 path=(-P "$3")
+	shift 3
+	[ -n "${path[1]}" ] || path=()
+	command -v strace >/dev/null || skip "needs strace, to hold the lab inside a system call"
+	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
+	skip_under_valgrind "strace and valgrind do not trace one process together"
+	: >"$BATS_TEST_TMPDIR/out"
+	strace -D -f -qq -o /dev/null "${path[@]}" -e trace="$call" \
+		-e inject="$call:delay_exit=$((secs * 1000000))" "$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+}
+
+# Wait (up to 60 s) for the lab start_delayed started: its exit status in
+# status, what it printed in output.
+finish_delayed() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "pid $pid still running after 60 s"; }
+	status=0
+	wait "$pid" || status=$?
+	# shellcheck disable=SC2034 # bats' own: assert_output and assert_line read them
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	# shellcheck disable=SC2034
+	mapfile -t lines <"$BATS_TEST_TMPDIR/out"
+}

@@ -7,6 +7,9 @@
 load helper
 bats_require_minimum_version 1.5.0
 
+setup_file() { make_other_user shmlabc; } # for clean-ipc: another user's leftovers
+teardown_file() { remove_other_user; }
+
 setup() {
 	shmlab_setup
 	cd "$BATS_TEST_DIRNAME/.." || exit 1
@@ -23,6 +26,9 @@ teardown() {
 			[ "$(segments_with_key "$key")" = "$id" ] && ipcrm -m "$id"
 		done <"$BATS_TEST_TMPDIR/shmids"
 	fi
+	# a queue, and another user's segment, a clean-ipc test made
+	[ ! -f "$BATS_TEST_TMPDIR/msqids" ] || ipcrm -q "$(cat "$BATS_TEST_TMPDIR/msqids")" 2>/dev/null || true
+	[ ! -f "$BATS_TEST_TMPDIR/their-shmid" ] || ipcrm -m "$(cat "$BATS_TEST_TMPDIR/their-shmid")" 2>/dev/null || true
 	shmlab_teardown
 }
 
@@ -498,6 +504,93 @@ segments_with_key() {
 	run -0 labs/tools/clean-ipc.sh -k "$other"
 	assert_line "removed      System V segment shmid $other_id, key $other_key (08-sysv-shm, key file $other), 100 bytes"
 	assert_equal "$(segments_with_key "$other_key")" ""
+}
+
+# The first line of FILE, once it has one (up to 30 s).
+first_line() {
+	for _ in $(seq 300); do
+		[ -s "$1" ] && break
+		sleep 0.1
+	done
+	head -n 1 "$1"
+}
+
+@test "clean-ipc: what kill -9 leaves of 08's rmid and 12's msg queue goes; others' objects stay" {
+	[ -x "$BIN/08-sysv-shm" ] && [ -x "$BIN/12-copy-bench" ] || skip "08-sysv-shm or 12-copy-bench is not built"
+	[ -r /proc/sysvipc/shm ] && [ -r /proc/sysvipc/msg ] || skip "no /proc/sysvipc/shm or msg"
+	skip_under_valgrind "kill -9 of a lab under valgrind leaves valgrind's own processes"
+	local tool=$PWD/labs/tools/clean-ipc.sh
+	cd "$BATS_TEST_TMPDIR" || return 1
+	"${CC:-cc}" -std=c11 -Wall -Wextra -o sysv-object "$BATS_TEST_DIRNAME/sysv-object.c"
+	local shm_re='^nattch=0  parent: shmget\((0x08[0-9a-f]{6})\): shmid ([0-9]+), 4096 bytes$'
+
+	# 08 rmid killed in its first step: its segment stays, with nobody attached
+	"$BIN/08-sysv-shm" rmid -w 60 >rmid.out &
+	rpid=$!
+	[[ $(first_line rmid.out) =~ $shm_re ]] || fail "rmid printed: $(cat rmid.out)"
+	rkey=${BASH_REMATCH[1]} rid=${BASH_REMATCH[2]}
+	echo "$rid $rkey" >>shmids
+	kill -9 "$rpid"
+	wait "$rpid" || true
+
+	# 12's msg copier killed, with the bench and the receiver, mid-copy
+	mkdir bench
+	head -c 20000000 /dev/zero >bench/in
+	# a session of its own (setsid may fork): its pid is its process group's
+	setsid bash -c 'echo $$ >bench/pid && exec "$@"' - "$BIN/12-copy-bench" -d bench -r 50 \
+		bench/in msg >/dev/null 2>&1 &
+	bpid=$(first_line bench/pid)
+	local qid='' qkey='' qpid='' key id pid
+	for _ in $(seq 300); do
+		while read -r key id; do
+			((key < 0)) && key=$((key + 4294967296))
+			((key >> 24 == 12)) || continue
+			pid=$((key & 0xffffff))
+			[ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$bpid" ] || continue
+			qid=$id qkey=$(printf '0x%08x' "$key") qpid=$pid
+		done < <(awk 'NR > 1 { print $1, $2 }' /proc/sysvipc/msg)
+		[ -z "$qid" ] || break
+		sleep 0.1
+	done
+	kill -9 -- -"$bpid"
+	wait || true
+	[ -n "$qid" ] || fail "no queue of 12-copy-bench msg appeared"
+	rm -r bench
+
+	# ours but not a lab's: a key in the labs' form whose pid is another
+	# program (alive), or whose creator is not that pid
+	sleep 60 &
+	spid=$!
+	sid=$(./sysv-object shm "$(printf '0x08%06x' "$spid")")
+	mid=$(./sysv-object msg "$(printf '0x0c%06x' "$spid")")
+	echo "$mid" >msqids
+	echo "$sid $(printf '0x08%06x' "$spid")" >>shmids
+	# another user's: what kill -9 leaves of their rmid
+	local oid=
+	if [ -n "$OTHER" ]; then
+		as_other "$OBIN/08-sysv-shm" rmid -w 60 >other.out &
+		[[ $(first_line other.out) =~ $shm_re ]] || fail "their rmid printed: $(cat other.out)"
+		oid=${BASH_REMATCH[2]}
+		echo "$oid" >their-shmid
+		pkill -9 -u "$OTHER_UID" -f 08-sysv-shm
+	fi
+
+	run -0 "$tool" -n
+	assert_line "would remove System V segment shmid $rid, key $rkey (08-sysv-shm rmid, pid $rpid), 4096 bytes"
+	assert_line "would remove System V message queue msqid $qid, key $qkey (12-copy-bench msg, pid $qpid)"
+	refute_output --regexp "shmid ($sid|$oid),|msqid $mid,"
+	assert_equal "$(awk -v a="$rid" -v b="$sid" '$2 == a || $2 == b' /proc/sysvipc/shm | wc -l)" 2
+	run -0 "$tool"
+	assert_line "removed      System V segment shmid $rid, key $rkey (08-sysv-shm rmid, pid $rpid), 4096 bytes"
+	assert_line "removed      System V message queue msqid $qid, key $qkey (12-copy-bench msg, pid $qpid)"
+	refute_output --regexp "shmid ($sid|$oid),|msqid $mid,"
+	assert_equal "$(awk -v id="$rid" '$2 == id' /proc/sysvipc/shm)" ""
+	assert_equal "$(awk -v id="$qid" '$2 == id' /proc/sysvipc/msg)" ""
+	# the others are all still there
+	assert_equal "$(awk -v id="$sid" '$2 == id { print $2 }' /proc/sysvipc/shm)" "$sid"
+	assert_equal "$(awk -v id="$mid" '$2 == id { print $2 }' /proc/sysvipc/msg)" "$mid"
+	[ -z "$oid" ] || assert_equal "$(awk -v id="$oid" '$2 == id { print $2 }' /proc/sysvipc/shm)" "$oid"
+	kill "$spid"
 }
 
 @test "clean-ipc: make clean-ipc runs it; DRY=1 only lists" {

@@ -20,6 +20,7 @@ met() { wait_for_object "$1"; }
 teardown() {
 	exec 8>&-
 	[ -z "${share:-}" ] || rm -rf "$share"
+	[ -z "${shmid:-}" ] || ipcrm -m "$shmid" 2>/dev/null || true # a segment a test made
 	shmlab_teardown
 }
 
@@ -123,6 +124,27 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	run -1 "$BIN/08-sysv-shm" create -k "$share/key" 4096
 	assert_output --partial "belongs to uid $OTHER_UID"
 	as_other "$OBIN/08-sysv-shm" remove -k "$share/key" >/dev/null
+}
+
+@test "trust: a System V segment another user made at our key and gave us (IPC_SET): 08 refuses it, naming its creator" {
+	need_other
+	share=$(mktemp -d /tmp/shmlab-trust.XXXXXX)
+	chmod 755 "$share"
+	touch "$share/key"
+	# the attacker's tool (tests/give-segment.c), where the other user can run it
+	"${CC:-cc}" -std=c11 -Wall -Wextra -o "$share/give-segment" "$BATS_TEST_DIRNAME/give-segment.c"
+	chmod 755 "$share/give-segment"
+	run -0 as_other "$share/give-segment" "$share/key" "$(id -u)"
+	shmid=${lines[0]#shmid } # teardown removes it
+	# it looks like ours now: owner us, mode 0600; only its creator says otherwise
+	read -r uid mode cuid <<<"$(awk -v id="$shmid" '$2 == id { print $8, $3, $10 }' /proc/sysvipc/shm)"
+	assert_equal "$uid $mode $cuid" "$(id -u) 600 $OTHER_UID"
+	for cmd in write read; do
+		run -1 "$BIN/08-sysv-shm" "$cmd" -k "$share/key"
+		assert_output --regexp "^08-sysv-shm: the segment at key 0x[0-9a-f]{8} is owned by you but was created by uid $OTHER_UID \\($OTHER\\), who gave it to you with IPC_SET"
+	done
+	run -1 "$BIN/08-sysv-shm" create -k "$share/key" 4096
+	assert_output --partial "was created by uid $OTHER_UID ($OTHER)"
 }
 
 @test "trust: the shared object truncated mid-copy: both sides exit 1 with a message, nothing left" {

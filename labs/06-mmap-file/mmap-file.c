@@ -92,6 +92,12 @@ static void store(int flags, const char *path, const char *text, long hold)
 		err_quit("TEXT has %zu bytes but %s has only %zu: stores through a mapping "
 			 "cannot make a file longer", len, label, size);
 	unsigned char *p = Mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	/* A page with no file behind it raises SIGBUS: the file was truncated
+	 * after fstat, or (MAP_SHARED) a store found its file system full */
+	static char bus[PATH_MAX + 100];
+	snprintf(bus, sizeof bus, "%s was truncated while mapped (by another process?), "
+		 "or its file system is full", label);
+	sigbus_means(bus);
 	printf("%s: %zu bytes, mapped %s\n", label, size,
 	       flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE");
 

@@ -76,14 +76,20 @@ static int open_object(const char *name, char *full, int oflag)
  * half-made object is removed (registered right after it exists). */
 static int create_object(const char *name, char *full, long size)
 {
+	hold_signals(true); /* made and registered, or neither */
 	int fd = open_object(name, full, O_RDWR | O_CREAT | O_EXCL);
 	at_exit_shm_unlink(full);
+	hold_signals(false);
 	Ftruncate(fd, (off_t)size);
 	int e = posix_fallocate(fd, 0, (off_t)size); /* returns the error, errno untouched */
 	if (e != 0) /* not Posix_fallocate: the message names the object */
 		err_code(e, "posix_fallocate %ld bytes for %s", size, full);
 	return fd;
 }
+
+/* What a SIGBUS means once an object is mapped: anyone who may open it can
+ * ftruncate it under us, and a page past its new end has nothing behind it. */
+#define TRUNCATED "the shared object was truncated (by another process?)"
 
 /* Map all of an existing object; an empty one has nothing to map. */
 static unsigned char *map_object(const char *name, char *full, int prot, size_t *size)
@@ -97,6 +103,7 @@ static unsigned char *map_object(const char *name, char *full, int prot, size_t 
 	*size = (size_t)st.st_size;
 	unsigned char *p = Mmap(NULL, *size, prot, MAP_SHARED, fd, 0);
 	Close(fd); /* the mapping keeps the object open */
+	sigbus_means(TRUNCATED);
 	return p;
 }
 
@@ -183,6 +190,7 @@ static void server(const char *name, long nclients, long timeout)
 	int fd = create_object(name, full, sizeof(struct counter)); /* removed when we stop */
 	struct counter *c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
+	sigbus_means(TRUNCATED);
 	Sem_init(&c->mutex, 1, 1); /* pshared=1: used by every process that maps it */
 	Sem_init(&c->done, 1, 0);
 	c->counter = c->finished = c->expected = 0;
@@ -227,6 +235,7 @@ static struct counter *attach(const char *name, char *full, long timeout)
 			if ((size_t)st.st_size >= sizeof *c)
 				c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			Close(fd);
+			sigbus_means(TRUNCATED);
 			if (c && atomic_load_explicit(&c->ready, memory_order_acquire) == READY)
 				return c;
 			if (c)

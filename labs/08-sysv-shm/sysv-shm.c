@@ -64,9 +64,19 @@ static int find_segment(void)
 	return id;
 }
 
+/* The name of a user id, for messages. */
+static const char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? pw->pw_name : "no such user";
+}
+
 /* A segment we did not make may not be ours: anyone can create one at our
  * key first. Trust it only if it is ours and 0600 (one helper for every lab:
- * check_owner), before a byte of it is read or written. */
+ * check_owner), before a byte of it is read or written. The owner is not
+ * enough: the creator may hand a segment to us with IPC_SET (uid and mode)
+ * and stay attached, reading all we write; cuid and cgid, the creator's ids,
+ * no IPC_SET can change. So: owned by us, created by us (and our group), 0600. */
 static int trusted_segment(void)
 {
 	struct shmid_ds ds;
@@ -77,7 +87,18 @@ static int trusted_segment(void)
 		err_quit("%s is not yours (no access): someone else created it at your key; "
 			 "pick another with -k PATH", what);
 	Shmctl(id, IPC_STAT, &ds);
-	check_owner(what, ds.shm_perm.uid, ds.shm_perm.mode);
+	if (ds.shm_perm.uid != geteuid()) /* says whose it is */
+		check_owner(what, ds.shm_perm.uid, ds.shm_perm.mode);
+	if (ds.shm_perm.cuid != geteuid())
+		err_quit("%s is owned by you but was created by uid %ld (%s), who gave it to you "
+			 "with IPC_SET and may still be attached (nattch %lu): not to be trusted; "
+			 "pick another key with -k PATH", what, (long)ds.shm_perm.cuid,
+			 user_name(ds.shm_perm.cuid), (unsigned long)ds.shm_nattch);
+	if (ds.shm_perm.cgid != getegid())
+		err_quit("%s was created by you, but with group gid %ld, not your group (gid %ld): "
+			 "not to be trusted; remove it and create it again", what,
+			 (long)ds.shm_perm.cgid, (long)getegid());
+	check_owner(what, ds.shm_perm.uid, ds.shm_perm.mode); /* and the mode: 0600 */
 	return id;
 }
 
@@ -221,10 +242,14 @@ static void rmid_at_exit(void)
 static void rmid_demo(long hold)
 {
 	static const char msg[] = "written before IPC_RMID";
-	int id = Shmget(IPC_PRIVATE, 4096, IPC_CREAT | FILE_MODE);
+	key_t own = ipc_key(PROJ_ID); /* not IPC_PRIVATE: make clean-ipc can find it after kill -9 */
+	hold_signals(true); /* made and registered, or neither */
+	int id = Shmget(own, 4096, IPC_CREAT | IPC_EXCL | FILE_MODE);
 	demo_shmid = id;
 	at_exit_call(rmid_at_exit); /* in this process only: the child's exit leaves it */
-	printf("nattch=%lu  parent: shmget(IPC_PRIVATE): shmid %d, 4096 bytes\n", nattch(id), id);
+	hold_signals(false);
+	printf("nattch=%lu  parent: shmget(0x%08lx): shmid %d, 4096 bytes\n", nattch(id),
+	       (unsigned long)own, id);
 	step(hold);
 	char *p = Shmat(id, NULL, 0);
 	memcpy(p, msg, sizeof msg);

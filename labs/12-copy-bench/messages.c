@@ -160,7 +160,7 @@ void copy_msg(const struct job *j)
 		err_sys("malloc");
 	m->type = 1;
 	hold_signals(true);
-	msqid = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | FILE_MODE);
+	msqid = msgget(ipc_key(12), IPC_CREAT | IPC_EXCL | FILE_MODE); /* not IPC_PRIVATE: make clean-ipc finds it */
 	int err = errno;
 	if (msqid != -1)
 		at_exit_call(remove_queue);
@@ -169,7 +169,7 @@ void copy_msg(const struct job *j)
 		unavailable("msgget: %s: no System V IPC in this kernel", strerror(err));
 	errno = err;
 	if (msqid == -1)
-		err_sys("msgget IPC_PRIVATE");
+		err_sys("msgget key 0x%08lx", (unsigned long)ipc_key(12));
 	pid_t pid = fork_peer();
 	if (pid == 0) { /* the receiver: queue -> OUTPUT */
 		ssize_t n;
