@@ -48,6 +48,7 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	head -c 5000 /dev/urandom >secret
 	chmod 600 secret
 	as_other mkfifo -m 666 "$share/out"
+	# shellcheck disable=SC2016 # the script's $1 and $2 are its own
 	as_other sh -c 'while :; do cat "$1" >>"$2"; done' sh "$share/out" "$share/loot" &
 	local reader=$!
 	for lab in 09-shm-copy 10-shm-ring-copy 11-robust-copy 16-lockfree-ring; do
