@@ -24,15 +24,6 @@ setup_file() { build_corrupt_header; }
 setup() { copier_setup; }
 met() { corrupt_header "$(full_name "$1")" pids >/dev/null; } # state RUNNING: both are past setting up
 client_waits() { wait_for_object "$1"; } # a client that comes first makes the object
-# assert_zombie PID: process PID has ended, and its parent has not reaped it
-assert_zombie() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
-		sleep 0.1
-	done
-	fail "process $1 is not a zombie: $(cat "/proc/$1/stat" 2>&1)"
-}
 teardown() {
 	exec 8>&-
 	[ -z "${nanny:-}" ] || stop_bg "$nanny" # a test that failed early leaves it
@@ -190,26 +181,7 @@ teardown() {
 }
 
 @test "11: a client killed while its parent does not reap it (a zombie): the server says it died" {
-	head -c 1000000 /dev/urandom >in
-	hold_fifo outfifo # nobody reads it: the client blocks in write()
-	start server "$PROG" server -n zombie in
-	spid=$pid
-	# the client's parent, as a script or make might be: it starts the client,
-	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
-	# shellcheck disable=SC2016 # the script's $1 and $! are its own
-	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
-	nanny=$pid
-	met zombie
-	cpid=$(cat cpid)
-	mark_time
-	kill -9 "$cpid"
-	assert_zombie "$cpid"
-	finish server "$spid" $((15 * SLOW)) # after meeting, no -t: the old code waited for ever
-	assert_equal "$status" 1
-	assert_output "$LAB server: the client (pid $cpid) died"
-	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
-	stop_bg "$nanny" # the sleep: the zombie goes to init, which reaps it
-	nanny=
+	copier_zombie_client
 }
 
 @test "11: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {

@@ -48,15 +48,6 @@ end_storm() {
 		fail "the storm woke nobody: $(cat storm.out)"
 	fi
 }
-# assert_zombie PID: process PID has ended, and its parent has not reaped it
-assert_zombie() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
-		sleep 0.1
-	done
-	fail "process $1 is not a zombie: $(cat "/proc/$1/stat" 2>&1)"
-}
 teardown() {
 	exec 8>&-
 	[ -z "${storm:-}" ] || stop_bg "$storm" # a test that failed early leaves them
@@ -222,26 +213,7 @@ teardown() {
 }
 
 @test "16: a client killed while its parent does not reap it (a zombie): the server says it died" {
-	head -c 1000000 /dev/urandom >in
-	hold_fifo outfifo # nobody reads it: the client blocks in write(), the ring fills
-	start server "$PROG" server -n zombie -t $((10 * SLOW)) in
-	spid=$pid
-	# the client's parent, as a script or make might be: it starts the client,
-	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
-	# shellcheck disable=SC2016 # the script's $1 and $! are its own
-	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
-	nanny=$pid
-	met zombie
-	cpid=$(cat cpid)
-	mark_time
-	kill -9 "$cpid"
-	assert_zombie "$cpid"
-	finish server "$spid" $((15 * SLOW))
-	assert_equal "$status" 1
-	assert_output "$LAB server: the client (pid $cpid) died"
-	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
-	stop_bg "$nanny" # the sleep: the zombie goes to init, which reaps it
-	nanny=
+	copier_zombie_client -t $((10 * SLOW))
 }
 
 @test "16: a second client on a name in use: it says so, exits 1, and the copy goes on" {

@@ -523,3 +523,39 @@ copier_ring_usage_errors() {
 	run -2 "$PROG" client -s 4 out
 	assert_usage_error "unknown option '-s' for client"
 }
+
+# assert_zombie PID: process PID has ended, and its parent has not reaped it
+assert_zombie() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
+		sleep 0.1
+	done
+	fail "process $1 is not a zombie: $(cat "/proc/$1/stat" 2>&1)"
+}
+
+# A client killed while its parent does not reap it: a zombie is dead, and the
+# server (started with SERVER-OPTIONS) says so within 5 s. The file's teardown
+# stops $nanny if the test failed early.
+copier_zombie_client() {
+	head -c 1000000 /dev/urandom >in
+	hold_fifo outfifo # nobody reads it: the client blocks in write()
+	start server "$PROG" server -n zombie "$@" in
+	spid=$pid
+	# the client's parent, as a script or make might be: it starts the client,
+	# then never calls wait(); a dead client stays a zombie (state Z) meanwhile
+	# shellcheck disable=SC2016 # the script's $1 and $! are its own
+	start nanny sh -c '"$1" client -n zombie outfifo & echo $! >cpid; exec sleep 600' sh "$PROG"
+	nanny=$pid
+	met zombie
+	cpid=$(cat cpid)
+	mark_time
+	kill -9 "$cpid"
+	assert_zombie "$cpid"
+	finish server "$spid" $((15 * SLOW)) # without -t, the old code waited for ever
+	assert_equal "$status" 1
+	assert_output "$LAB server: the client (pid $cpid) died"
+	[ "$elapsed_ms" -lt $((5000 * SLOW)) ] || fail "took $elapsed_ms ms"
+	stop_bg "$nanny" # the sleep: the zombie goes to init, which reaps it
+	nanny=
+}
