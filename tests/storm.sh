@@ -2,7 +2,7 @@
 # storm.sh - signals at random moments: every lab family, a random signal after
 # a random delay, and nothing may be left.
 #
-#   tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-v]
+#   tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-v]
 #
 # Each run starts one scenario (a lab, or a server and its client) with
 # arguments that keep it busy for seconds, waits a random 0 to 1.2 s, sends one
@@ -30,13 +30,15 @@ set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=30 seed=$(((RANDOM << 15) | RANDOM)) bin=${SHMLAB_BIN:-bin} verbose=0
-while getopts n:s:b:v opt; do
+only=''
+while getopts n:s:b:o:v opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	s) seed=$OPTARG ;;
 	b) bin=$OPTARG ;;
-	v) verbose=1 ;;
-	*) echo "usage: tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-v]" >&2; exit 2 ;;
+	o) only=$OPTARG ;; # one scenario (sc_NAME below) every run: -s then draws the rest
+	v) verbose=1 ;; # a line for every run, not only the failures
+	*) echo "usage: tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-v]" >&2; exit 2 ;;
 	esac
 done
 [[ $bin == /* ]] || bin="$root/$bin"
@@ -260,6 +262,7 @@ one_run() {
 	local what='' VICTIMS=() LEFT9='' SIGBUS1='' PIPE_IGNORED='' KEEP='' i
 	local teardown_cmd=()
 	pick scenario SCENARIOS
+	scenario=${only:-$scenario}
 	pick sig SIGNALS
 	delay_ms=$(( (RANDOM % 2 ? RANDOM % 100 : RANDOM % 1200) * SLOW ))
 	W=$(mktemp -d "${STORM_DIR}/run.XXXXXX") || return 1
@@ -358,7 +361,7 @@ one_run() {
 	if ((${#fails[@]})); then
 		echo "storm: FAIL $line"
 		printf 'storm:   %s\n' "${fails[@]}"
-		echo "storm:   rerun: tests/storm.sh -n 1 -s $1${SHMLAB_BIN:+ -b $SHMLAB_BIN}"
+		echo "storm:   rerun: tests/storm.sh -n 1 -s $1 -b $bin${only:+ -o $only}"
 		return 1
 	fi
 	[ "$verbose" -eq 0 ] || echo "storm: ok   $line"
@@ -386,7 +389,8 @@ echo "storm: $runs runs, seed $seed (rerun one: tests/storm.sh -n 1 -s SEED)"
 for ((i = 0; i < runs; i++)); do
 	pids=()
 	s=$((seed + i))
-	one_run "$s" "$i" || failed=$((failed + 1))
+	# (bash's own word on each killed job, "line N: PID Killed setsid ...", is not ours)
+	one_run "$s" "$i" 2> >(grep -v '^.*: line [0-9]*: *[0-9]* .* setsid "\$@"' >&2) || failed=$((failed + 1))
 done
 echo "storm: $runs runs, $failed failed"
 [ "$failed" -eq 0 ]
