@@ -321,10 +321,10 @@ copier_permissions() {
 	fi
 	perm_dir=$(mktemp -d /tmp/copier-perm.XXXXXX)
 	chmod 755 "$perm_dir"
-	local prog=$PROG
+	local exe=$PROG
 	if ! unprivileged test -x "$PROG"; then # a clone in a 0700 home: run a copy
 		cp "$PROG" "$perm_dir/"
-		prog="$perm_dir/${PROG##*/}"
+		exe="$perm_dir/${PROG##*/}"
 	fi
 	echo secret >"$perm_dir/in"
 	chmod 600 "$perm_dir/in"
@@ -334,9 +334,9 @@ copier_permissions() {
 	chmod 644 "$perm_dir/open"
 	chmod 555 "$perm_dir/ro"
 	[ "$(id -u)" -eq 0 ] || chmod 000 "$perm_dir/in"
-	run -1 unprivileged "$prog" copy "$perm_dir/in" "$perm_dir/rw/out"
+	run -1 unprivileged "$exe" copy "$perm_dir/in" "$perm_dir/rw/out"
 	assert_output --partial "open $perm_dir/in: Permission denied"
-	run -1 unprivileged "$prog" copy "$perm_dir/open" "$perm_dir/ro/out"
+	run -1 unprivileged "$exe" copy "$perm_dir/open" "$perm_dir/ro/out"
 	assert_output --partial "create a temp file beside $perm_dir/ro/out: Permission denied"
 	run ls -A "$perm_dir/rw"
 	assert_output ""
