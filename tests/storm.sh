@@ -198,13 +198,13 @@ sc_bench() {
 	KEEP+=" in"
 	what="12-copy-bench -r 50 -d W in $m"
 	launch main "$bin/12-copy-bench" -r 50 -d "$W" "$W/in" "$m"
-	VICTIMS=(main) LEFT9="shm:* file:* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
+	VICTIMS=(main) LEFT9="shm:* file:shmlab-* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
 }
 
 sc_bench_latency() {
 	what="12-copy-bench --latency -r 50"
 	launch main "$bin/12-copy-bench" --latency -r 50
-	VICTIMS=(main) LEFT9="shm:* file:* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
+	VICTIMS=(main) LEFT9="shm:* file:shmlab-* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
 }
 
 sc_memfd() {
@@ -213,7 +213,7 @@ sc_memfd() {
 	what="17-memfd-seal serve -t 3 in & get -t 3 /dev/null"
 	launch server "$bin/17-memfd-seal" serve -t 3 "$W/in"
 	launch client "$bin/17-memfd-seal" get -t 3 /dev/null
-	VICTIMS=(server client) LEFT9="file:* proc:17-memfd-seal"
+	VICTIMS=(server client) LEFT9="file:*.memfd proc:17-memfd-seal" # its socket's directory
 }
 
 # ---- one run ----
@@ -264,9 +264,9 @@ one_run() {
 	pick scenario SCENARIOS
 	scenario=${only:-$scenario}
 	pick sig SIGNALS
-	delay_ms=$(( (RANDOM % 2 ? RANDOM % 100 : RANDOM % 1200) * SLOW ))
+	delay_ms=$(( (RANDOM % 2 ? RANDOM % 100 : RANDOM % 1200) * (SLOW > 5 ? 5 : SLOW) ))
 	W=$(mktemp -d "${STORM_DIR}/run.XXXXXX") || return 1
-	export TMPDIR=$W SHMLAB_IPC_PREFIX="shmlabstorm-$$-$index-$RANDOM"
+	export TMPDIR=$W SHMLAB_IPC_PREFIX="$base_prefix-$index-$RANDOM"
 	local before
 	before=$(sysv_list)
 	"sc_$scenario" || { rm -rf "$W"; return 1; }
@@ -382,6 +382,7 @@ matches_any() { # matches_any LABEL "PATTERN..."
 if [ -z "${STORM_IPCNS:-}" ] && unshare -i true 2>/dev/null; then
 	STORM_IPCNS=1 exec unshare -i "$0" "$@"
 fi
+base_prefix=${SHMLAB_IPC_PREFIX:-shmlabstorm-$$} # under the test's own, in storm.bats
 STORM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/storm.XXXXXX") || exit 1
 trap 'rm -rf "$STORM_DIR"' EXIT
 failed=0
