@@ -283,9 +283,9 @@ one_run() {
 		if [ "$sig" = PIPE ] && [[ " $PIPE_IGNORED " == *" $victim "* ]]; then
 			kill -s TERM "$vpid" # ignored on purpose: then SIGTERM must stop it cleanly
 			sig=PIPE,TERM
-			wait_gone "$vpid" 5 || fails+=("the $victim still ran 5 s after SIGTERM")
+			wait_gone "$vpid" 5 || fails+=("the $victim still ran $((5 * SLOW)) s after SIGTERM")
 		else
-			fails+=("the $victim still ran 5 s after SIG$sig")
+			fails+=("the $victim still ran $((5 * SLOW)) s after SIG$sig")
 		fi
 	fi
 	kill -0 "$vpid" 2>/dev/null && kill -9 "$vpid"
@@ -305,7 +305,7 @@ one_run() {
 		[ "$tag" = "$victim" ] && continue
 		p=${pids[$tag]}
 		if ! wait_gone "$p" 12; then
-			fails+=("the $tag still ran 12 s after its peer got SIG$sig")
+			fails+=("the $tag still ran $((12 * SLOW)) s after its peer got SIG$sig")
 			kill -9 "$p" 2>/dev/null
 		fi
 		status=0
