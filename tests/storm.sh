@@ -19,12 +19,13 @@
 # SIGKILL runs too: no handler runs, and the only leftovers allowed are the ones
 # the scenario names (LEFT9 below), each reported as it is found.
 #
-# Every run prints its seed; a failing one prints the lab, the signal, the
-# delay and what was wrong, and `tests/storm.sh -n 1 -s SEED` runs it again.
-# The storm runs in a System V IPC namespace of its own when `unshare -i` is
-# allowed (root), so that another user's objects are never taken for ours;
-# either way the objects of our uid that are new after a run count. Exit 1 if any run
-# failed. SLOW (as in tests/helper.bash) scales the waits.
+# Each run has a seed of its own: a failing run prints it with the command,
+# the signal, the delay and what was wrong, and the line that runs it again
+# (`tests/storm.sh -n 1 -s SEED`; -v prints every run). The storm runs in a
+# System V IPC namespace of its own when `unshare -i` is allowed (root), so
+# that another user's objects are never taken for ours; either way the objects
+# of our uid that are new after a run count. Exit 1 if any run failed. SLOW
+# (as in tests/helper.bash) scales the waits.
 # shellcheck disable=SC2034 # the arrays are read through pick's nameref
 set -u
 
@@ -252,7 +253,7 @@ sysv_list() { # our uid's System V objects, one "kind id" a line
 	uid=$(id -u)
 	awk -v uid="$uid" 'FNR > 1 && $8 == uid { print "shm", $2 }' /proc/sysvipc/shm
 	awk -v uid="$uid" 'FNR > 1 && $8 == uid { print "msg", $2 }' /proc/sysvipc/msg 2>/dev/null
-	awk -v uid="$uid" 'FNR > 1 && $6 == uid { print "sem", $2 }' /proc/sysvipc/sem 2>/dev/null
+	awk -v uid="$uid" 'FNR > 1 && $5 == uid { print "sem", $2 }' /proc/sysvipc/sem 2>/dev/null
 }
 
 # one_run SEED INDEX: prints "ok ..." or "FAIL ..." lines; status 1 on failure.
