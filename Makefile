@@ -4,7 +4,9 @@
 #   make demo       build, then the tour: every lab in order with small counts
 #   make test       the bats test suite (installs its helper libraries if missing)
 #   make check      gcc and clang -Werror builds, the suite under ASan+UBSan,
-#                   cppcheck and shellcheck
+#                   on musl, under valgrind and on one core (that pass with a
+#                   storm of 200 random signals, tests/storm.sh, where make
+#                   test sends 24), cppcheck and shellcheck
 #   make clean      remove bin/ and build/
 #
 # CC, CFLAGS, LDFLAGS and LDLIBS may be overridden as usual.
@@ -61,7 +63,8 @@ test: all
 #   check-san       the suite on an AddressSanitizer + UBSan build
 #   check-musl      the suite on a musl build (musl-gcc)
 #   check-valgrind  the suite with every lab under valgrind memcheck
-#   check-one-core  the suite pinned to one CPU (taskset -c 0)
+#   check-one-core  the suite pinned to one CPU (taskset -c 0), its signal
+#                   storm (tests/storm.bats) 200 runs long
 #   check-lint      cppcheck and shellcheck
 # Missing tools are installed from Debian's packages when run as root.
 .PHONY: check-build check-san check-musl check-valgrind check-one-core check-lint soak
@@ -89,8 +92,9 @@ check-valgrind:
 	tests/valgrind-bin.sh build/vg/bin build/vg/wrap
 	SHMLAB_BIN=build/vg/wrap SHMLAB_VALGRIND=1 tests/run
 
+STORM_RUNS ?= 200
 check-one-core: all
-	taskset -c 0 tests/run
+	SHMLAB_STORM_RUNS=$(STORM_RUNS) taskset -c 0 tests/run
 
 check-lint:
 	@tests/need.sh cppcheck cppcheck

@@ -83,6 +83,10 @@ teardown() {
 	copier_second_server
 }
 
+@test "09: a second client on a name that has one: in use, exit 1, the first copy byte-exact" {
+	copier_second_client
+}
+
 @test "09: copy: either child killed with SIGKILL: it stops within 5 s, exit 1, nothing left" {
 	copier_copy_child_killed
 }

@@ -165,8 +165,8 @@ teardown() {
 }
 
 @test "12: the POSIX queue's name is private and lives only between mq_open and mq_unlink" {
-	command -v strace >/dev/null || skip "no strace"
 	skip_under_valgrind "strace and valgrind both trace"
+	need_strace
 	in=$(input 100000)
 	# LeakSanitizer cannot run under ptrace
 	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -e trace=mq_open,mq_unlink -o "$BATS_TEST_TMPDIR/trace" \

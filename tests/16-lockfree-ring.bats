@@ -340,8 +340,7 @@ teardown() {
 @test "16: no futex system call (ENOSYS): a clear error, exit 1" {
 	skip_under_valgrind "strace cannot trace valgrind's guest"
 	[ -z "${SHMLAB_SANITIZED:-}" ] || skip "the sanitizers' runtime makes futex calls of its own, and spins when they fail"
-	command -v strace >/dev/null || skip "strace is missing"
-	strace -o /dev/null -e trace=none true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed?)"
+	need_strace
 	echo data >in
 	run -1 strace -o /dev/null -f -e trace=futex -e inject=futex:error=ENOSYS "$PROG" copy in out
 	assert_output "$LAB: futex (this lab needs Linux's futex(2)): Function not implemented"

@@ -367,8 +367,8 @@ fill_queue() {
 	TMPDIR="$long" run -1 "$PROG" serve nosuch
 	assert_output --regexp "the socket path .* has [0-9]+ characters, a Unix socket takes 107: set TMPDIR"
 	rmdir "$long"
-	command -v strace >/dev/null || skip "strace is missing: it fakes a kernel without memfd_create"
 	skip_under_valgrind "strace and valgrind do not nest well"
+	need_strace # it fakes a kernel without memfd_create
 	echo data >in
 	# LeakSanitizer cannot run under ptrace
 	ASAN_OPTIONS=detect_leaks=0 run -1 strace -qq -f -o /dev/null -e trace=memfd_create \

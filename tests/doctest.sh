@@ -12,6 +12,13 @@
 # that is exactly "..." matches any number of lines (none too). Trailing blanks on
 # a line and blank lines at the end of an output are ignored.
 #
+# A block that needs what some machines do not allow (a namespace, say) says so
+# in its info string, as in ```console needs: unshare -ri true: that command
+# runs first, as the block's commands do, and if it fails the block is not run
+# but reported as "SKIP FILE:LINE: ..." with the command's own words; the file
+# still passes if every other block does (tests/docs.bats then skips its test,
+# giving that reason).
+#
 # A ```diff block is an excerpt of `make diff`: its info string names the two
 # labs, as in ```diff 01 02 (GitHub colours it by the first word). A line that
 # is "..." (or " ...") marks a gap; each run of lines between gaps must appear,
@@ -89,11 +96,12 @@ extract() {
 	awk -v dir="$dir" '
 	function put(name, text) { printf "%s\n", text >> (dir "/" b "/" name); close(dir "/" b "/" name) }
 	function start_cmd(text) { n++; put(n ".line", FNR); cont = text ~ /\\$/; put(n ".cmd", text) }
-	!inblock && /^ *```console[ \t]*$/ {
+	!inblock && /^ *```console([ \t]+needs:.*)?[ \t]*$/ {
 		inblock = 1; b++; n = 0; cont = 0
 		match($0, /^ */); indent = RLENGTH
 		system("mkdir -p \"" dir "/" b "\"")
 		put("line", FNR)
+		if (sub(/^ *```console[ \t]+needs:[ \t]*/, "")) { sub(/[ \t]+$/, ""); put("needs", $0) }
 		next
 	}
 	inblock && /^ *```[ \t]*$/ { inblock = 0; next }
@@ -128,6 +136,16 @@ run_block() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/doctest.XXXXXX") || return 1
 	local prefix="shmlabdoc-$$-${dir##*/}-$RANDOM"
 
+	if [ -f "$dir/needs" ]; then
+		local needs why
+		needs=$(cat "$dir/needs")
+		if ! why=$(cd "$root" && unset TMPDIR && SHMLAB_IPC_PREFIX=$prefix \
+			timeout -k 5 "${DOCTEST_TIMEOUT:-60}" bash -c "$needs" </dev/null 2>&1); then
+			echo "SKIP $where: it needs \`$needs\`, which fails here: ${why:-no message}" | head -n 1
+			rm -rf "$tmp"
+			return 0
+		fi
+	fi
 	if [ -f "$dir/stray" ]; then
 		echo "FAIL $where: output before the first \"\$ \" command:"
 		indent <"$dir/stray"

@@ -51,6 +51,16 @@ shmlab_teardown() {
 setup() { shmlab_setup; }
 teardown() { shmlab_teardown; }
 
+# need_strace: for a test that runs a lab under strace. Root with apt gets it
+# installed (tests/need.sh, as make check does for its tools); anyone else, or
+# a machine where ptrace is not allowed, gets the test skipped, saying why.
+need_strace() {
+	local why
+	why=$("$BATS_TEST_DIRNAME/need.sh" strace strace 2>&1) || skip "$why"
+	why=$(strace -o /dev/null -e trace=none true 2>&1) ||
+		skip "strace cannot trace here (ptrace not allowed?): $why"
+}
+
 # Some tests cannot run under valgrind (too slow, or valgrind itself in the way).
 skip_under_valgrind() {
 	[ -z "${SHMLAB_VALGRIND:-}" ] || skip "under valgrind: $1"

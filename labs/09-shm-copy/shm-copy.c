@@ -10,15 +10,16 @@
  *   1. the server creates NAME (O_EXCL, 0600), sizes it for the header and
  *      one chunk, maps it, sets up the semaphores and stores READY last;
  *   2. the client opens NAME, retrying until it exists, is sized and READY
- *      (so either may start first), maps it and checks the chunk size;
+ *      (so either may start first), maps it, checks the chunk size and
+ *      claims the copy (joined: a second client is turned away);
  *   3. they copy, taking turns;
  *   4. the client finishes OUTPUT and posts done; the server removes NAME.
  * Every wait is bounded: a peer silent for -t SECONDS is an error, not a
  * hang. Whichever side fails removes NAME on its way out.
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
- *        close, sem_init (pshared=1), sem_timedwait, sem_post, read, write,
- *        shm_unlink.
+ *        close, sem_init (pshared=1), atomic_exchange, sem_timedwait,
+ *        sem_post, read, write, shm_unlink.
  *
  *   $ bin/09-shm-copy server -b 65536 in &
  *   $ bin/09-shm-copy client out
@@ -35,6 +36,8 @@
 
 struct shared {
 	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	atomic_uint joined; /* 0 in a new object; a client swaps in 1 to claim the copy:
+			     * one exchange, so only one client ever gets the 0 back */
 	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in the buffer: the server's -b */
 	volatile uint32_t len; /* bytes in the buffer, 0 = end of file: written by the server
@@ -134,7 +137,10 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	if (chunk < 1 || DATA + (size_t)chunk > size)
 		err_quit("corrupt shared header (chunk %lu in %zu bytes)",
 			 (unsigned long)chunk, size);
-	at_exit_shm_unlink(o->name); /* one of ours, ready: if we fail, the name goes with us */
+	/* one client per copy: a second one swaps 1 for 1 and leaves, the name untouched */
+	if (atomic_exchange(&sh->joined, 1) != 0)
+		err_quit("name '%s' is in use: its server has a client (%s)", o->label, o->name);
+	at_exit_shm_unlink(o->name); /* ours now: if we fail, the name goes with us */
 	char *data = (char *)sh + DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);

@@ -12,8 +12,8 @@
  * server also stores SLOTS, and the client checks it with the chunk size.
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), posix_fallocate, fstat, mmap,
- *        close, sem_init (counting, pshared=1), sem_timedwait, sem_post,
- *        read, write, shm_unlink.
+ *        close, sem_init (counting, pshared=1), atomic_exchange,
+ *        sem_timedwait, sem_post, read, write, shm_unlink.
  *
  *   $ bin/10-shm-ring-copy server -s 8 in &
  *   $ bin/10-shm-ring-copy client out
@@ -32,6 +32,8 @@
 
 struct shared {
 	atomic_uint ready; /* READY once all below is set up: written last, read first */
+	atomic_uint joined; /* 0 in a new object; a client swaps in 1 to claim the copy:
+			     * one exchange, so only one client ever gets the 0 back */
 	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
@@ -134,7 +136,10 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || DATA + (size_t)chunk * slots > size)
 		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
 			 (unsigned long)slots, (unsigned long)chunk, size);
-	at_exit_shm_unlink(o->name); /* one of ours, ready: if we fail, the name goes with us */
+	/* one client per copy: a second one swaps 1 for 1 and leaves, the name untouched */
+	if (atomic_exchange(&sh->joined, 1) != 0)
+		err_quit("name '%s' is in use: its server has a client (%s)", o->label, o->name);
+	at_exit_shm_unlink(o->name); /* ours now: if we fail, the name goes with us */
 	char *data = (char *)sh + DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);

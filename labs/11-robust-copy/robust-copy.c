@@ -3,7 +3,8 @@
  *
  * Lab 10 trusts its peer: to start second if it is the client, to stay, and
  * to write sane values. A killed peer is noticed only after -t seconds of
- * silence, and a second server or client on the same name gets in the way.
+ * silence, and only the client claims its role (a flag: taken, by nobody
+ * knows whom), because only the server may create the object.
  * Here the shared header (robust-copy.h) carries what it takes not to trust:
  *   - meeting: either may start first. Both try O_CREAT|O_EXCL; the winner
  *     sizes the object, fills in the header, claims its role and stores MAGIC
