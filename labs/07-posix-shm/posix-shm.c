@@ -13,13 +13,18 @@
  *   - the server creates the object (O_EXCL: it is the only creator),
  *     initialises the semaphores and the counter, and stores READY last;
  *   - a client waits (at most -t SECONDS) until the name exists and READY is
- *     set, counts NLOOP times under the lock, adds NLOOP to `expected`, and
- *     posts `done`; it never creates or removes anything;
+ *     set, puts its pid in a free slot of `pid[]`, counts NLOOP times under
+ *     the lock, adds NLOOP to `expected`, clears its slot and posts `done`;
+ *     it never creates or removes anything;
+ *   - while the server waits for `done`, it looks every second at the pids
+ *     in the slots: a client that died before it finished will never post,
+ *     and its count is lost, so the server says so and exits 1;
  *   - the server removes the name when it stops: after -c NCLIENTS clients,
  *     or on Ctrl-C. Clients already counting keep their mapping and finish.
  *
  * Calls: shm_open (O_CREAT|O_EXCL, 0600), ftruncate, posix_fallocate, fstat,
- *        mmap, shm_unlink, sem_init (pshared=1), sem_timedwait.
+ *        mmap, shm_unlink, sem_init (pshared=1), sem_timedwait,
+ *        pid_gone (kill (pid, 0) and /proc/PID/stat).
  *
  *   $ bin/07-posix-shm create demo 4096
  *   created /shmlab-1000.demo: 4096 bytes, reserved with posix_fallocate, mode 0600
@@ -39,6 +44,7 @@
 #define SIZE_LIMIT (1L << 30) /* 1 GiB: all of it is reserved in RAM */
 #define NLOOP_MAX 1000000000L
 #define READY 0x73686d37u     /* "shm7": the server's last store */
+#define COUNTING_MAX 64       /* clients counting at the same time */
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the ready flag must work between processes");
 
@@ -48,6 +54,7 @@ struct counter {
 	long counter;      /* incremented by the clients */
 	long finished;     /* clients that finished */
 	long expected;     /* sum of NLOOP over the clients that finished */
+	pid_t pid[COUNTING_MAX]; /* under mutex: a counting client's pid, 0 in a free slot */
 	sem_t done;        /* posted by each client that finished */
 };
 
@@ -184,6 +191,25 @@ static void lock(struct counter *c, long timeout)
 		err_quit("waited %ld s for the lock: did a process die holding it?", timeout);
 }
 
+/* Wait for a client's `done`; every second, look at the clients counting.
+ * A pid is read once and checked (> 0) before kill() sees it: a slot may hold
+ * anything a buggy client wrote, and kill(-1, 0) would ask about every process. */
+static void wait_done(struct counter *c, long timeout)
+{
+	while (!Sem_timedwait(&c->done, 1000)) {
+		lock(c, timeout);
+		for (int i = 0; i < COUNTING_MAX; i++) {
+			pid_t pid = c->pid[i];
+			if (pid > 0 && pid_gone(pid)) {
+				Sem_post(&c->mutex);
+				err_quit("server: client %ld died before it finished: its count is lost",
+					 (long)pid);
+			}
+		}
+		Sem_post(&c->mutex);
+	}
+}
+
 static void server(const char *name, long nclients, long timeout)
 {
 	char full[IPC_NAME_MAX];
@@ -193,13 +219,13 @@ static void server(const char *name, long nclients, long timeout)
 	sigbus_means(TRUNCATED);
 	Sem_init(&c->mutex, 1, 1); /* pshared=1: used by every process that maps it */
 	Sem_init(&c->done, 1, 0);
-	c->counter = c->finished = c->expected = 0;
+	c->counter = c->finished = c->expected = 0; /* pid[]: 0s, as ftruncate made them */
 	atomic_store_explicit(&c->ready, READY, memory_order_release); /* last: now usable */
 	printf("server: %s is ready; start clients with: %s client %s NLOOP\n", full,
 	       prog_name(), name);
 
 	for (long n = 1, shown = 0; nclients == 0 || n <= nclients; n++) {
-		Sem_wait(&c->done);
+		wait_done(c, timeout);
 		lock(c, timeout);
 		long f = c->finished, v = c->counter, e = c->expected;
 		Sem_post(&c->mutex);
@@ -254,6 +280,15 @@ static void client(const char *name, long nloop, long timeout)
 {
 	char full[IPC_NAME_MAX];
 	struct counter *c = attach(name, full, timeout);
+	int slot = 0;
+	lock(c, timeout);
+	while (slot < COUNTING_MAX && c->pid[slot] != 0)
+		slot++;
+	if (slot < COUNTING_MAX)
+		c->pid[slot] = getpid(); /* the server now looks at us while it waits */
+	Sem_post(&c->mutex);
+	if (slot == COUNTING_MAX)
+		err_quit("%d clients are counting already: try again later", COUNTING_MAX);
 	for (long i = 0; i < nloop; i++) {
 		lock(c, timeout);
 		c->counter++; /* load, add, store: nobody else in between */
@@ -262,6 +297,7 @@ static void client(const char *name, long nloop, long timeout)
 	lock(c, timeout);
 	c->finished++;
 	c->expected += nloop;
+	c->pid[slot] = 0;
 	long v = c->counter;
 	Sem_post(&c->mutex);
 	Sem_post(&c->done); /* tell the server; the last thing we touch */
