@@ -121,7 +121,7 @@ sc_posix_server() {
 	what="07-posix-shm server -c 1 -t 5 st & client -t 5 st 30000000"
 	launch server "$bin/07-posix-shm" server -c 1 -t 5 st
 	launch client "$bin/07-posix-shm" client -t 5 st 30000000
-	VICTIMS=(server client) LEFT9="shm:st"
+	VICTIMS=(server client) LEFT9="shm:st" SIGBUS1=1
 }
 
 sc_sysv_rmid() {
@@ -152,7 +152,7 @@ sc_mmap_file() {
 		what="06-mmap-file $sub -w 5 hello"
 		launch main "$bin/06-mmap-file" "$sub" -w 5 hello
 	fi
-	VICTIMS=(main) LEFT9="file:shmlab-*"
+	VICTIMS=(main) LEFT9="file:shmlab-*" SIGBUS1=1
 }
 
 # A copier's server and client (in a random order), from a sparse 256 MiB file
