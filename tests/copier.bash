@@ -74,16 +74,18 @@ begin() {
 	fi
 }
 
-# asleep PID: wait (up to 10 s) until process PID sleeps (state S), e.g. in
-# the naps of a client that polls for its server.
-asleep() {
+# in_state PID STATE: wait (up to 10 s) until process PID is in STATE, the
+# letter of /proc/PID/stat: S asleep (e.g. in the naps of a client that polls
+# for its server), Z a zombie (ended, and its parent has not reaped it).
+in_state() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != S ] || return 0
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != "$2" ] || return 0
 		sleep 0.1
 	done
-	fail "process $1 never went to sleep"
+	fail "process $1 is not in state $2 after 10 s: $(cat "/proc/$1/stat" 2>&1)"
 }
+asleep() { in_state "$1" S; }
 
 # meet NAME OUTPUT [OPTION...]: start a server of NAME reading the FIFO fifo
 # (held open on fd 8, see hold_fifo) and a client of NAME writing OUTPUT, and
@@ -524,16 +526,6 @@ copier_ring_usage_errors() {
 	assert_usage_error "unknown option '-s' for client"
 }
 
-# assert_zombie PID: process PID has ended, and its parent has not reaped it
-assert_zombie() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
-		sleep 0.1
-	done
-	fail "process $1 is not a zombie: $(cat "/proc/$1/stat" 2>&1)"
-}
-
 # A client killed while its parent does not reap it: a zombie is dead, and the
 # server (started with SERVER-OPTIONS) says so within 5 s. The file's teardown
 # stops $nanny if the test failed early.
@@ -551,7 +543,7 @@ copier_zombie_client() {
 	cpid=$(cat cpid)
 	mark_time
 	kill -9 "$cpid"
-	assert_zombie "$cpid"
+	in_state "$cpid" Z # a zombie: ended, not reaped
 	finish server "$spid" $((15 * SLOW)) # without -t, the old code waited for ever
 	assert_equal "$status" 1
 	assert_output "$LAB server: the client (pid $cpid) died"
