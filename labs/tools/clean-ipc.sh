@@ -80,13 +80,11 @@ user_of() {
 		return 0
 	fi
 	# open: find holds the file it compares with open itself: not that one
-	local hits finder list
-	hits=$(mktemp) || return 1
-	find -L /proc/[0-9]*/fd -maxdepth 1 -samefile "$path" >"$hits" 2>/dev/null &
+	# (no temp file for its list, that a signal could leave: $! is the
+	# process substitution, which exec makes find itself)
+	local finder list
+	mapfile -t list < <(exec find -L /proc/[0-9]*/fd -maxdepth 1 -samefile "$path" 2>/dev/null)
 	finder=$!
-	wait "$finder"
-	mapfile -t list <"$hits"
-	rm -f "$hits"
 	for hit in "${list[@]}"; do
 		hit=${hit#/proc/}
 		hit=${hit%%/*}
