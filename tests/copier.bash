@@ -475,6 +475,31 @@ copier_second_server() {
 	cmp in out
 }
 
+# 09 and 10: a second client on a name whose server has one is turned away at
+# once (exit 1, the name left to the copy that has it), and the first copy is
+# byte-exact. -t 3: without the claim the second client would join, wait for a
+# chunk and give up after 3 s, removing the live server's name.
+copier_second_client() {
+	local i
+	head -c 300000 /dev/urandom >in
+	meet busy out
+	for ((i = 0; i < 100; i++)); do # the first client opens OUTPUT once it holds the copy
+		compgen -G 'shmlab-copy.*' >/dev/null && break
+		sleep 0.1
+	done
+	run -1 "$PROG" client -n busy -t 3 out2
+	assert_output "$LAB client: name 'busy' is in use: its server has a client ($(full_name busy))"
+	assert_file_not_exists out2
+	assert_file_exists "/dev/shm/$SHMLAB_IPC_PREFIX.busy"
+	cat in >&8
+	exec 8>&-
+	finish client "$cpid"
+	assert_equal "$status" 0
+	finish server "$spid"
+	assert_equal "$status" 0
+	cmp in out
+}
+
 # copy: SIGINT or SIGTERM stops the parent and both children
 copier_copy_signals() {
 	hold_fifo fifo
