@@ -29,6 +29,8 @@ teardown() {
 	# a queue, and another user's segment, a clean-ipc test made
 	[ ! -f "$BATS_TEST_TMPDIR/msqids" ] || ipcrm -q "$(cat "$BATS_TEST_TMPDIR/msqids")" 2>/dev/null || true
 	[ ! -f "$BATS_TEST_TMPDIR/their-shmid" ] || ipcrm -m "$(cat "$BATS_TEST_TMPDIR/their-shmid")" 2>/dev/null || true
+	# the process whose pid a clean-ipc test's keys name
+	[ ! -f "$BATS_TEST_TMPDIR/sleeper" ] || kill "$(cat "$BATS_TEST_TMPDIR/sleeper")" 2>/dev/null || true
 	shmlab_teardown
 }
 
@@ -542,6 +544,9 @@ first_line() {
 	bpid=$(first_line bench/pid)
 	local qid='' qkey='' qpid='' key id pid
 	for _ in $(seq 300); do
+		# stopped while looking: the queue seen is the one kill -9 leaves, not
+		# one a finished run removes while the next run makes another
+		kill -STOP -- -"$bpid"
 		while read -r key id; do
 			((key < 0)) && key=$((key + 4294967296))
 			((key >> 24 == 12)) || continue
@@ -550,6 +555,7 @@ first_line() {
 			qid=$id qkey=$(printf '0x%08x' "$key") qpid=$pid
 		done < <(awk 'NR > 1 { print $1, $2 }' /proc/sysvipc/msg)
 		[ -z "$qid" ] || break
+		kill -CONT -- -"$bpid"
 		sleep 0.1
 	done
 	kill -9 -- -"$bpid"
@@ -561,6 +567,7 @@ first_line() {
 	# program (alive), or whose creator is not that pid
 	sleep 60 &
 	spid=$!
+	echo "$spid" >sleeper
 	sid=$(./sysv-object shm "$(printf '0x08%06x' "$spid")")
 	mid=$(./sysv-object msg "$(printf '0x0c%06x' "$spid")")
 	echo "$mid" >msqids
@@ -590,7 +597,6 @@ first_line() {
 	assert_equal "$(awk -v id="$sid" '$2 == id { print $2 }' /proc/sysvipc/shm)" "$sid"
 	assert_equal "$(awk -v id="$mid" '$2 == id { print $2 }' /proc/sysvipc/msg)" "$mid"
 	[ -z "$oid" ] || assert_equal "$(awk -v id="$oid" '$2 == id { print $2 }' /proc/sysvipc/shm)" "$oid"
-	kill "$spid"
 }
 
 @test "clean-ipc: make clean-ipc runs it; DRY=1 only lists" {
@@ -897,8 +903,8 @@ wait_for_line() {
 }
 
 @test "soak: SIGTERM stops the suite and the hogs, and the soak dies of it" {
-	local hog rc=0
-	start_soak 60 -n 3 -H 1
+	local hog rc=0 secs=60.$$ # a sleep no other process on the machine has
+	start_soak "$secs" -n 3 -H 1
 	wait_for_line "$BATS_TEST_TMPDIR/runs" '^[0-9]+$' # the stand-in is running
 	hog=$(sed -n 's/^soak: hogs: pids //p' "$BATS_TEST_TMPDIR/out")
 	kill -TERM "$SOAK_PID"
@@ -909,7 +915,7 @@ wait_for_line() {
 	refute_line --partial "soak run 1 of 3"
 	run ! kill -0 "$hog"
 	assert_no_process "fixtures/soak.bats" "after SIGTERM"
-	assert_no_process "sleep 60" "after SIGTERM"
+	assert_no_process "sleep $secs" "after SIGTERM"
 }
 
 @test "soak: bad options are usage errors; a user that exists is refused" {
