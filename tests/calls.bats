@@ -2,7 +2,8 @@
 # The header's "Calls:" line lists the calls in that lab, so a student can find
 # each one there (STYLE.md): every name on it must be called in the lab's own
 # sources, as name( or through its wrapper Name(. tests/calls.sh says how the
-# line is read. One test per lab; the fixtures at the end check the checker.
+# line is read. One test per lab, and a lab without its test fails the one
+# after them; the fixtures at the end check the checker.
 
 load helper
 bats_require_minimum_version 1.5.0
@@ -36,16 +37,22 @@ check_lab() {
 @test "13: every call on the Calls line is made in the lab" { check_lab 13; }
 @test "14: every call on the Calls line is made in the lab" { check_lab 14; }
 @test "15: every call on the Calls line is made in the lab" { check_lab 15; }
+@test "16: every call on the Calls line is made in the lab" { check_lab 16; }
 @test "17: every call on the Calls line is made in the lab" { check_lab 17; }
 
-@test "labs not numbered above: every call on the Calls line is made in the lab" {
-	local d others=()
+# A new lab cannot go unchecked: each labs/NN-* needs its line above, and until
+# it has one, this test fails and checks it here.
+@test "every lab in labs/ has its test above" {
+	local d n missing=()
 	for d in labs/[0-9][0-9]-*/; do
-		[[ $d =~ ^labs/(0[1-9]|1[0-7])- ]] || others+=("$d")
+		n=${d#labs/}
+		n=${n%%-*}
+		grep -q "^@test \"$n: every call on the Calls line is made in the lab\" { check_lab $n; }\$" \
+			"$BATS_TEST_FILENAME" || missing+=("$d")
 	done
-	[ ${#others[@]} -gt 0 ] || skip "no other lab"
-	run tests/calls.sh "${others[@]}"
-	assert_success
+	[ ${#missing[@]} -eq 0 ] && return 0
+	run tests/calls.sh "${missing[@]}"
+	fail "no test in calls.bats for ${missing[*]}; calls.sh says: $output"
 }
 
 # ---- the checker itself ----
