@@ -61,7 +61,9 @@ test: all
 # The strict checks, each a target of its own so one can be rerun alone:
 #   check-build     gcc and clang, -Werror
 #   check-san       the suite on an AddressSanitizer + UBSan build
-#   check-musl      the suite on a musl build (musl-gcc)
+#   check-musl      the suite on a musl build (musl-gcc), with the slow
+#                   scenarios for every lab (SHMLAB_SLOW=1; make test runs
+#                   each for one lab: slow_scenario in tests/helper.bash)
 #   check-valgrind  the suite with every lab under valgrind memcheck
 #   check-one-core  the suite pinned to one CPU (taskset -c 0), its signal
 #                   storm (tests/storm.bats) 200 runs long
@@ -84,7 +86,7 @@ check-san:
 check-musl:
 	@tests/need.sh musl-gcc musl-tools
 	$(MAKE) --no-print-directory BUILD=build/musl BIN=build/musl/bin CC=musl-gcc CFLAGS="$(WERROR)"
-	CC=musl-gcc SHMLAB_BIN=build/musl/bin tests/run # CC: test helpers must share the labs' struct layout
+	CC=musl-gcc SHMLAB_BIN=build/musl/bin SHMLAB_SLOW=1 tests/run # CC: test helpers must share the labs' struct layout
 
 check-valgrind:
 	@tests/need.sh valgrind valgrind

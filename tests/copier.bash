@@ -205,6 +205,7 @@ copier_binary_data() {
 # a sparse 5 GiB input streamed to stdout is byte-exact, in CHUNKS chunks of
 # the lab's default size
 copier_sparse_5g_to_stdout() {
+	slow_scenario 10 "a 5 GiB copy"
 	skip_under_valgrind "5 GiB takes minutes there; the plain, sanitizer and musl runs copy it"
 	truncate -s 5G in
 	run -0 bash -c "'$PROG' copy in - 2>err | cmp - in"
@@ -215,6 +216,7 @@ copier_sparse_5g_to_stdout() {
 # a sparse 5 GiB input copied to a file is byte-exact
 copier_sparse_5g_to_file() {
 	local avail
+	slow_scenario 10 "a 5 GiB copy"
 	skip_under_valgrind "5 GiB takes minutes there; the plain, sanitizer and musl runs copy it"
 	avail=$(df -P -k . | awk 'NR == 2 { print $4 }')
 	[ "$avail" -gt $((7 * 1024 * 1024)) ] ||

@@ -61,6 +61,14 @@ need_strace() {
 		skip "strace cannot trace here (ptrace not allowed?): $why"
 }
 
+# slow_scenario LAB WHAT: WHAT takes many seconds, and every lab of a family
+# repeats it. make test runs it for lab LAB only; SHMLAB_SLOW=1 (make check sets
+# it for one pass) runs it for every lab. tests/run lists the others as SLOW.
+slow_scenario() {
+	[ -n "${SHMLAB_SLOW:-}" ] || [[ ${BATS_TEST_FILENAME##*/} == "$1"-* ]] ||
+		skip "slow: $2; make test runs it for lab $1 only, make check (SHMLAB_SLOW=1) for every lab"
+}
+
 # Some tests cannot run under valgrind (too slow, or valgrind itself in the way).
 skip_under_valgrind() {
 	[ -z "${SHMLAB_VALGRIND:-}" ] || skip "under valgrind: $1"

@@ -981,6 +981,19 @@ wait_for_line() {
 	assert_line "tests/soak.sh -n 3 -H 2 -u shmsoak"
 }
 
+# ---- the scoreboard (tests/run) ----
+
+@test "scoreboard: a line per test, a slow test's time, skips and slow ones apart, each failure's rerun" {
+	run -1 tests/run tests/fixtures/scoreboard.bats
+	assert_line "  ok   quick"
+	assert_line --regexp '^  ok   takes over a second \(1\.[0-9] s\)$'
+	assert_line "  SKIP skipped # skip it needs what is not here"
+	assert_line "  SLOW deferred # slow: a long copy; make check runs it"
+	assert_line "  FAIL fails"
+	assert_line "  BATS_LIB_PATH=$BATS_LIB_PATH bats tests/fixtures/scoreboard.bats -f \\^fails\\\$"
+	assert_line --index -1 "2 passed, 1 failed, 1 skipped, 1 slow, left for make check"
+}
+
 # ---- the tour ----
 
 @test "demo: headings are bold on a terminal only, and never with NO_COLOR" {
