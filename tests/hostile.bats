@@ -141,3 +141,48 @@ teardown() {
 	expect 2 14-atomic-counter -y
 	echo "# $cases cases" >&3
 }
+
+@test "hostile: 15-17, memory order, the lock-free ring, sealed memfds" {
+	expect 2 15-memory-order
+	expect 2 15-memory-order 0
+	expect 2 15-memory-order -5
+	expect 2 15-memory-order 99999999999999999999
+	expect 2 15-memory-order --bogus 5
+	expect 2 15-memory-order --litmus 0
+	expect 2 15-memory-order --litmus abc
+	expect 2 15-memory-order --litmus 5 6
+	expect 2 16-lockfree-ring
+	expect 2 16-lockfree-ring frobnicate
+	expect 2 16-lockfree-ring copy "$dir/in"
+	expect 2 16-lockfree-ring copy -b 0 "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring copy -b 999999999999 "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring copy -s 0 "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring copy -s 99999999 "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring copy -t abc "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring copy --spin -1 "$dir/in" "$dir/out"
+	expect 2 16-lockfree-ring client -n ../x "$dir/out"
+	expect 2 16-lockfree-ring client -n "$long" "$dir/out"
+	expect 2 16-lockfree-ring pingpong -c 0
+	expect 2 16-lockfree-ring pingpong -c abc
+	expect 1 16-lockfree-ring copy "$dir/missing" "$dir/out"
+	expect 1 16-lockfree-ring copy "$dir" "$dir/out"
+	expect 1 16-lockfree-ring copy "$dir/in" /dev/full
+	expect 1 16-lockfree-ring copy "$dir/in" "$dir/no/such/dir/out"
+	expect 1 16-lockfree-ring client -t 1 -n nobody "$dir/out"
+	assert_file_not_exists "$dir/out"
+	expect 2 17-memfd-seal
+	expect 2 17-memfd-seal frobnicate
+	expect 2 17-memfd-seal serve
+	expect 2 17-memfd-seal serve -c 0 "$dir/in"
+	expect 2 17-memfd-seal serve -s bogus "$dir/in"
+	expect 2 17-memfd-seal serve -t abc "$dir/in"
+	expect 2 17-memfd-seal serve -n ../x "$dir/in"
+	expect 2 17-memfd-seal get -n "$long" "$dir/out"
+	expect 2 17-memfd-seal get
+	expect 1 17-memfd-seal serve "$dir/missing"
+	expect 1 17-memfd-seal serve "$dir"
+	expect 1 17-memfd-seal get -t 1 -n nobody "$dir/out"
+	expect 1 17-memfd-seal attack -t 1 -n nobody
+	assert_file_not_exists "$dir/out"
+	echo "# $cases cases" >&3
+}
