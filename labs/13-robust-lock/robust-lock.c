@@ -35,6 +35,10 @@
 #define TOTAL 100 /* a + b, whenever nobody holds the lock */
 #define MOVE 30   /* what the child moves from a to b */
 
+/* Taken before fork: a child that asked getppid() only after its parent was
+ * killed would get the reaper's pid, wait for that to change, and linger. */
+static pid_t parent;
+
 struct shared {
 	long a, b;            /* the data the lock protects */
 	long moving;          /* journal: the amount of a move in progress, else 0 */
@@ -58,7 +62,6 @@ static _Noreturn void move_and_die(struct shared *sh)
 	printf("child: a -= %d: a=%ld b=%ld, sum=%ld: halfway through the move\n", MOVE, sh->a,
 	       sh->b, sh->a + sh->b);
 	sh->halfway = 1;
-	pid_t parent = getppid();
 	while (getppid() == parent) /* the parent's SIGKILL lands here; */
 		nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
 	exit(1); /* or, if the parent was killed first, we go too: nobody else would stop us */
@@ -218,6 +221,7 @@ int main(int argc, char **argv)
 	prog_init(argv, "[-t SECONDS] [sem|mutex]");
 	parse_args(argc, argv, &seconds, &sem, &mutex);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, in order, even from a killed child */
+	parent = getpid();
 
 	struct shared *sh = Mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
