@@ -24,7 +24,8 @@ fi
 
 shmlab_setup() {
 	# A prefix no other test (or student) uses, so a leftover is ours to see.
-	export SHMLAB_IPC_PREFIX="shmlabtest-$$-${BATS_TEST_NUMBER}-$RANDOM"
+	# (tests/soak.sh tags its suites' prefixes, to tell their objects from others')
+	export SHMLAB_IPC_PREFIX="shmlabtest-${SHMLAB_SOAK_TAG:+$SHMLAB_SOAK_TAG-}$$-${BATS_TEST_NUMBER}-$RANDOM"
 	export TMPDIR="$BATS_TEST_TMPDIR"
 }
 

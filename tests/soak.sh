@@ -16,8 +16,11 @@
 #   FILE     the test files (default tests/*.bats)
 #
 # A run is green when every suite in it passed and none left anything behind that was
-# not there before: no shmlab object in /dev/shm, no System V segment nobody attaches,
-# no shmlab or bats file in the temp directory. One line per run, then the total:
+# not there before: no shmlab object in /dev/shm, no System V segment nobody attaches
+# whose creator is gone, no shmlab or bats file in the temp directory. The suites' test
+# prefixes carry this soak's tag (SHMLAB_SOAK_TAG), so what another suite running on the
+# server at the same time has in /dev/shm is not taken for ours. One line per run, then
+# the total:
 #
 #   $ tests/soak.sh -n 3 -H 2 -u shmsoak
 #   soak: 3 runs, 2 CPU hogs beside each, users root and shmsoak at once
@@ -144,13 +147,19 @@ for sig in INT TERM HUP PIPE; do
 	trap "on_signal $sig" "$sig"
 done
 
-# What UID has left that a run should not leave: shmlab objects in /dev/shm, its
-# System V segments nobody attaches, shmlab and bats files in the temp directory TMP.
+# What UID has left that a run should not leave: shmlab objects in /dev/shm (but not
+# another suite's, whose test prefix lacks our tag), its System V segments nobody
+# attaches and whose creator is gone, shmlab and bats files in the temp directory TMP.
+export SHMLAB_SOAK_TAG=soak$$
 leftovers() { # UID TMP
-	find /dev/shm -maxdepth 1 -user "$1" -name '*shmlab*' -printf '/dev/shm/%f\n' 2>/dev/null
+	find /dev/shm -maxdepth 1 -user "$1" -name '*shmlab*' \
+		\( -name "*shmlabtest-$SHMLAB_SOAK_TAG-*" -o ! -name '*shmlabtest-*' \) -printf '/dev/shm/%f\n' 2>/dev/null
 	find "$2" -maxdepth 1 -user "$1" \( -name 'shmlab*' -o -name 'bats-run-*' \) -printf '%p\n' 2>/dev/null
 	[ -r /proc/sysvipc/shm ] &&
-		awk -v u="$1" 'NR > 1 && $8 == u && $7 == 0 { print "System V segment shmid " $2 }' /proc/sysvipc/shm
+		awk -v u="$1" 'NR > 1 && $8 == u && $7 == 0 { print $2, $5 }' /proc/sysvipc/shm |
+		while read -r id cpid; do
+			[ -d "/proc/$cpid" ] || echo "System V segment shmid $id"
+		done
 }
 # The lines of NOW not in BEFORE, on one line.
 new_lines() { comm -13 <(LC_ALL=C sort <<<"$1") <(LC_ALL=C sort <<<"$2") | paste -sd ' '; }
@@ -171,7 +180,7 @@ if [ -n "$user" ]; then
 fi
 
 # the user's command line: the same test files as ours, quoted for its shell
-user_cmd="cd shmlab && exec tests/run"
+user_cmd="cd shmlab && SHMLAB_SOAK_TAG=$SHMLAB_SOAK_TAG exec tests/run"
 for f in "${files[@]}"; do user_cmd+=" $(printf '%q' "$f")"; done
 
 my_uid=$(id -u) my_tmp=${TMPDIR:-/tmp}

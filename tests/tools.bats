@@ -890,16 +890,18 @@ wait_for_line() {
 	done
 }
 
-@test "soak: a run that fails or leaves a file behind is red, and the total says so" {
-	SOAK_STATE=$BATS_TEST_TMPDIR SOAK_FAIL_RUN=2 SOAK_LEAK_RUN=3 run -1 tests/soak.sh -n 4 -o "$BATS_TEST_TMPDIR/logs" \
-		tests/fixtures/soak.bats
-	assert_line --regexp "^soak run 1 of 4: green .*: $(id -un) 1 passed, 0 failed\$"
-	assert_line --regexp "^soak run 2 of 4: RED .*: $(id -un) 0 passed, 1 failed\$"
-	assert_line --regexp "^soak run 3 of 4: RED .*: $(id -un) 1 passed, 0 failed, left behind: $TMPDIR/shmlab-soak-leak-3\$"
-	assert_line --regexp "^soak run 4 of 4: green " # a leftover is reported once
-	assert_line "soak: 2 of 4 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
+@test "soak: a run that fails or leaves a file or an object behind is red, and the total says so" {
+	SOAK_STATE=$BATS_TEST_TMPDIR SOAK_FAIL_RUN=2 SOAK_LEAK_RUN=3 SOAK_SHM_RUN=5 run -1 tests/soak.sh -n 5 \
+		-o "$BATS_TEST_TMPDIR/logs" tests/fixtures/soak.bats
+	rm -f "$TMPDIR/shmlab-soak-leak-3" /dev/shm/shmlabtest-soak*-1-1.ours /dev/shm/shmlabtest-*-1-1.theirs
+	assert_line --regexp "^soak run 1 of 5: green .*: $(id -un) 1 passed, 0 failed\$"
+	assert_line --regexp "^soak run 2 of 5: RED .*: $(id -un) 0 passed, 1 failed\$"
+	assert_line --regexp "^soak run 3 of 5: RED .*: $(id -un) 1 passed, 0 failed, left behind: $TMPDIR/shmlab-soak-leak-3\$"
+	assert_line --regexp "^soak run 4 of 5: green " # a leftover is reported once
+	# ours only: the object without the soak's tag is another suite's
+	assert_line --regexp "^soak run 5 of 5: RED .*: $(id -un) 1 passed, 0 failed, left behind: /dev/shm/shmlabtest-soak[0-9]+-[0-9]+-1-1\.ours\$"
+	assert_line "soak: 2 of 5 runs green (logs in $BATS_TEST_TMPDIR/logs/)"
 	run -0 grep -c '^  FAIL a stand-in for the suite' "$BATS_TEST_TMPDIR/logs/run-2.log"
-	rm "$TMPDIR/shmlab-soak-leak-3"
 }
 
 @test "soak: SIGTERM stops the suite and the hogs, and the soak dies of it" {
