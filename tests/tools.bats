@@ -332,10 +332,14 @@ child 179"
 	local code=$output
 	run -0 make -s --no-print-directory diff A=02 B=03 CODE=1
 	assert_output "$code"
-	# several sources: each file loses its own header, keeps its name line
+	# several sources: each file loses its own header, a new one too, and keeps
+	# its ---/+++ lines; a new file is all its code after the header comment
 	run -0 labs/tools/lab-diff.sh --code 13 14
-	assert_line "+/* ==== labs/14-atomic-counter/compare.c ==== */"
+	assert_line "+++ labs/14-atomic-counter/compare.c"
 	refute_output --partial "14-atomic-counter - no lock at all"
+	refute_output --partial "compare.c - 14-atomic-counter --compare"
+	assert_equal "$(sed -n '\|^+++ labs/14-atomic-counter/compare.c$|,$p' <<<"$output" | sed -n '3,$p')" \
+		"$(sed '1,/\*\//d; s/^/+/' labs/14-atomic-counter/compare.c)"
 	run -0 labs/tools/lab-diff.sh --code 03 03
 	assert_output ""
 }
@@ -367,23 +371,29 @@ child 179"
 	assert_output --partial "give two labs"
 }
 
-@test "diff: labs with several sources are compared whole" {
-	local multi=
+@test "diff: labs with several sources, file by file: main file first, then the new ones whole" {
+	local multi='' main f
 	for d in labs/[0-9][0-9]-*/; do
 		[ "$(find "$d" -maxdepth 1 -name '*.[ch]' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
 	done
 	[ -n "$multi" ] || skip "no lab has several source files"
+	main=$multi/${multi#labs/[0-9][0-9]-}.c
 	run -0 labs/tools/lab-diff.sh 02 "${multi#labs/}"
-	assert_line --index 0 "--- labs/02-shared-race/*.[ch]"
-	assert_line --index 1 "+++ $multi/*.[ch]"
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	assert_line --index 1 "+++ $main"
 	for f in "$multi"/*.[ch]; do
-		assert_line "+/* ==== $f ==== */"
+		[ "$f" != "$main" ] || continue
+		# added, whole: as diff -u against /dev/null, under the file's own name
+		grep -A1 -xF -e "+++ $f" <<<"$output" | grep -qxF "@@ -0,0 +1,$(wc -l <"$f") @@" ||
+			fail "$f is not shown added, whole: $output"
+		assert_equal "$(grep -B1 -xF -e "+++ $f" <<<"$output" | head -1)" "--- /dev/null"
 	done
+	refute_output --partial "/* ==== "
 }
 
 # Made-up labs in a tree of their own, with lab-diff.sh copied in (it works on
 # the tree it lies in): 01 is one .c; 02 a .c and a .h; 03 the same .c and a
-# changed .h; 04 has no source at all.
+# changed .h, neither named after the lab; 04 has no source at all.
 fake_labs() {
 	local root=$BATS_TEST_TMPDIR/repo
 	mkdir -p "$root/labs/tools" "$root/labs/01-one" "$root/labs/02-two" "$root/labs/03-three" \
@@ -402,17 +412,29 @@ fake_labs() {
 	local root
 	root=$(fake_labs)
 	run -0 "$root/labs/tools/lab-diff.sh" 01 02
-	assert_line --index 0 "--- labs/01-one/*.[ch]"
-	assert_line --index 1 "+++ labs/02-two/*.[ch]"
-	assert_line "-/* ==== labs/01-one/one.c ==== */"
-	assert_line "+/* ==== labs/02-two/two.c ==== */"
-	assert_line "+/* ==== labs/02-two/two.h ==== */"
-	assert_line "+#define TWO 2"
-	# a change in a header alone is seen, and nothing else is
+	assert_output - <<-'EOF'
+		--- labs/01-one/one.c
+		+++ labs/02-two/two.c
+		@@ -1,2 +1,2 @@
+		-#include "unpipc.h"
+		-int main(void) { return 0; }
+		+#include "two.h"
+		+int main(void) { return TWO; }
+		--- /dev/null
+		+++ labs/02-two/two.h
+		@@ -0,0 +1 @@
+		+#define TWO 2
+	EOF
+	# a change in a header alone is seen, and nothing else is: two.c, the
+	# same in both, is not shown at all
 	run -0 "$root/labs/tools/lab-diff.sh" 02 03
-	assert_line "-#define TWO 2"
-	assert_line "+#define TWO 3"
-	assert_equal "$(grep -c '^[-+][^-+]' <<<"$output")" 6
+	assert_output - <<-'EOF'
+		--- labs/02-two/two.h
+		+++ labs/03-three/two.h
+		@@ -1 +1 @@
+		-#define TWO 2
+		+#define TWO 3
+	EOF
 	run -1 "$root/labs/tools/lab-diff.sh" 01 04
 	assert_output "lab-diff: no .c or .h file in labs/04-empty"
 }
