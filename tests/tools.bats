@@ -332,10 +332,14 @@ child 179"
 	local code=$output
 	run -0 make -s --no-print-directory diff A=02 B=03 CODE=1
 	assert_output "$code"
-	# several sources: each file loses its own header, keeps its name line
+	# several sources: each file loses its own header, a new one too, and keeps
+	# its ---/+++ lines; a new file is all its code after the header comment
 	run -0 labs/tools/lab-diff.sh --code 13 14
-	assert_line "+/* ==== labs/14-atomic-counter/compare.c ==== */"
+	assert_line "+++ labs/14-atomic-counter/compare.c"
 	refute_output --partial "14-atomic-counter - no lock at all"
+	refute_output --partial "compare.c - 14-atomic-counter --compare"
+	assert_equal "$(sed -n '\|^+++ labs/14-atomic-counter/compare.c$|,$p' <<<"$output" | sed -n '3,$p')" \
+		"$(sed '1,/\*\//d; s/^/+/' labs/14-atomic-counter/compare.c)"
 	run -0 labs/tools/lab-diff.sh --code 03 03
 	assert_output ""
 }
@@ -367,27 +371,35 @@ child 179"
 	assert_output --partial "give two labs"
 }
 
-@test "diff: labs with several sources are compared whole" {
-	local multi=
+@test "diff: labs with several sources, file by file: main file first, then the new ones whole" {
+	local multi='' main f
 	for d in labs/[0-9][0-9]-*/; do
 		[ "$(find "$d" -maxdepth 1 -name '*.[ch]' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
 	done
 	[ -n "$multi" ] || skip "no lab has several source files"
+	main=$multi/${multi#labs/[0-9][0-9]-}.c
 	run -0 labs/tools/lab-diff.sh 02 "${multi#labs/}"
-	assert_line --index 0 "--- labs/02-shared-race/*.[ch]"
-	assert_line --index 1 "+++ $multi/*.[ch]"
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	assert_line --index 1 "+++ $main"
 	for f in "$multi"/*.[ch]; do
-		assert_line "+/* ==== $f ==== */"
+		[ "$f" != "$main" ] || continue
+		# added, whole: as diff -u against /dev/null, under the file's own name
+		grep -A1 -xF -e "+++ $f" <<<"$output" | grep -qxF "@@ -0,0 +1,$(wc -l <"$f") @@" ||
+			fail "$f is not shown added, whole: $output"
+		assert_equal "$(grep -B1 -xF -e "+++ $f" <<<"$output" | head -1)" "--- /dev/null"
 	done
+	refute_output --partial "/* ==== "
 }
 
 # Made-up labs in a tree of their own, with lab-diff.sh copied in (it works on
 # the tree it lies in): 01 is one .c; 02 a .c and a .h; 03 the same .c and a
-# changed .h; 04 has no source at all.
+# changed .h, neither named after the lab; 04 has no source at all. 05 and 06
+# have a file of each role under other names, one file of the same name, and
+# one file the other lab does not have.
 fake_labs() {
 	local root=$BATS_TEST_TMPDIR/repo
 	mkdir -p "$root/labs/tools" "$root/labs/01-one" "$root/labs/02-two" "$root/labs/03-three" \
-		"$root/labs/04-empty"
+		"$root/labs/04-empty" "$root/labs/05-alpha" "$root/labs/06-beta"
 	cp labs/tools/lab-diff.sh "$root/labs/tools/"
 	printf '#include "unpipc.h"\nint main(void) { return 0; }\n' >"$root/labs/01-one/one.c"
 	printf '#include "two.h"\nint main(void) { return TWO; }\n' >"$root/labs/02-two/two.c"
@@ -395,6 +407,15 @@ fake_labs() {
 	cp "$root/labs/02-two/two.c" "$root/labs/03-three/two.c"
 	printf '#define TWO 3\n' >"$root/labs/03-three/two.h"
 	touch "$root/labs/04-empty/README"
+	printf '#include "alpha.h"\nint main(void) { return extra(A); }\n' >"$root/labs/05-alpha/alpha.c"
+	printf '#define A 1\n' >"$root/labs/05-alpha/alpha.h"
+	printf 'int extra(int x) { return x; }\n' >"$root/labs/05-alpha/extra.c"
+	printf 'int gone(void) { return 0; }\n' >"$root/labs/05-alpha/gone.c"
+	# beta.c is alpha.c with one line changed; layout.h, its only header, is alpha.h's
+	printf '#include "layout.h"\nint main(void) { return extra(A); }\n' >"$root/labs/06-beta/beta.c"
+	printf '#define A 2\n' >"$root/labs/06-beta/layout.h"
+	printf 'int extra(int x) { return x + 1; }\n' >"$root/labs/06-beta/extra.c"
+	printf 'int new(void) { return 1; }\n' >"$root/labs/06-beta/new.c"
 	echo "$root"
 }
 
@@ -402,19 +423,102 @@ fake_labs() {
 	local root
 	root=$(fake_labs)
 	run -0 "$root/labs/tools/lab-diff.sh" 01 02
-	assert_line --index 0 "--- labs/01-one/*.[ch]"
-	assert_line --index 1 "+++ labs/02-two/*.[ch]"
-	assert_line "-/* ==== labs/01-one/one.c ==== */"
-	assert_line "+/* ==== labs/02-two/two.c ==== */"
-	assert_line "+/* ==== labs/02-two/two.h ==== */"
-	assert_line "+#define TWO 2"
-	# a change in a header alone is seen, and nothing else is
+	assert_output - <<-'EOF'
+		--- labs/01-one/one.c
+		+++ labs/02-two/two.c
+		@@ -1,2 +1,2 @@
+		-#include "unpipc.h"
+		-int main(void) { return 0; }
+		+#include "two.h"
+		+int main(void) { return TWO; }
+		--- /dev/null
+		+++ labs/02-two/two.h
+		@@ -0,0 +1 @@
+		+#define TWO 2
+	EOF
+	# a change in a header alone is seen, and nothing else is: two.c, the
+	# same in both, is not shown at all
 	run -0 "$root/labs/tools/lab-diff.sh" 02 03
-	assert_line "-#define TWO 2"
-	assert_line "+#define TWO 3"
-	assert_equal "$(grep -c '^[-+][^-+]' <<<"$output")" 6
+	assert_output - <<-'EOF'
+		--- labs/02-two/two.h
+		+++ labs/03-three/two.h
+		@@ -1 +1 @@
+		-#define TWO 2
+		+#define TWO 3
+	EOF
 	run -1 "$root/labs/tools/lab-diff.sh" 01 04
 	assert_output "lab-diff: no .c or .h file in labs/04-empty"
+}
+
+@test "diff: files paired by role (main, header), then by name; one lab's own files last, whole" {
+	local root
+	root=$(fake_labs)
+	run -0 "$root/labs/tools/lab-diff.sh" 05 06
+	assert_output - <<-'EOF'
+		--- labs/05-alpha/alpha.c
+		+++ labs/06-beta/beta.c
+		@@ -1,2 +1,2 @@
+		-#include "alpha.h"
+		+#include "layout.h"
+		 int main(void) { return extra(A); }
+		--- labs/05-alpha/alpha.h
+		+++ labs/06-beta/layout.h
+		@@ -1 +1 @@
+		-#define A 1
+		+#define A 2
+		--- labs/05-alpha/extra.c
+		+++ labs/06-beta/extra.c
+		@@ -1 +1 @@
+		-int extra(int x) { return x; }
+		+int extra(int x) { return x + 1; }
+		--- labs/05-alpha/gone.c
+		+++ /dev/null
+		@@ -1 +0,0 @@
+		-int gone(void) { return 0; }
+		--- /dev/null
+		+++ labs/06-beta/new.c
+		@@ -0,0 +1 @@
+		+int new(void) { return 1; }
+	EOF
+	# the other way round: what was added is removed
+	run -0 "$root/labs/tools/lab-diff.sh" 06 05
+	assert_line --index 0 "--- labs/06-beta/beta.c"
+	assert_line --index 1 "+++ labs/05-alpha/alpha.c"
+	assert_equal "$(grep -A1 -xF -e '--- labs/06-beta/new.c' <<<"$output")" $'--- labs/06-beta/new.c\n+++ /dev/null'
+	assert_equal "$(grep -A1 -xF -e '--- /dev/null' <<<"$output")" $'--- /dev/null\n+++ labs/05-alpha/gone.c'
+}
+
+@test "diff: real labs, main file against main file: 05 and 14, 10 and 16" {
+	local main='' d
+	# the main file is the one tests/calls.sh reads the Calls line from
+	for d in labs/[0-9][0-9]-*; do
+		[ "$d" != labs/01-fork-counter ] || continue
+		main=$(tests/calls.sh "$d" | sed -n 's/^[a-zA-Z]* *\(labs\/[^:]*\.c\):.*/\1/p')
+		assert_equal "$(labs/tools/lab-diff.sh 01 "${d#labs/}" | sed -n 2p)" "+++ $main"
+	done
+	# 14 moved --compare into compare.c: atomic-counter.c against anonymous-shm.c is
+	# the lesson, alone, and compare.c follows, added
+	run -0 labs/tools/lab-diff.sh 05 14
+	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" \
+		"$(diff -u labs/05-anonymous-shm/anonymous-shm.c labs/14-atomic-counter/atomic-counter.c \
+			--label labs/05-anonymous-shm/anonymous-shm.c --label labs/14-atomic-counter/atomic-counter.c)"
+	assert_equal "$(grep -E '^(---|\+\+\+) ' <<<"$output")" "--- labs/05-anonymous-shm/anonymous-shm.c
++++ labs/14-atomic-counter/atomic-counter.c
+--- /dev/null
++++ labs/14-atomic-counter/compare.c"
+	# 16's ring against 10's, then its three new files in name order
+	run -0 labs/tools/lab-diff.sh 10 16
+	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" \
+		"$(diff -u labs/10-shm-ring-copy/shm-ring-copy.c labs/16-lockfree-ring/lockfree-ring.c \
+			--label labs/10-shm-ring-copy/shm-ring-copy.c --label labs/16-lockfree-ring/lockfree-ring.c)"
+	assert_equal "$(grep -E '^(---|\+\+\+) ' <<<"$output")" "--- labs/10-shm-ring-copy/shm-ring-copy.c
++++ labs/16-lockfree-ring/lockfree-ring.c
+--- /dev/null
++++ labs/16-lockfree-ring/futex.c
+--- /dev/null
++++ labs/16-lockfree-ring/lockfree-ring.h
+--- /dev/null
++++ labs/16-lockfree-ring/pingpong.c"
 }
 
 # ---- clean-ipc ----

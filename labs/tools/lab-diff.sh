@@ -10,10 +10,15 @@
 # On a terminal the diff is in colour (diff --color); into a pipe or a file
 # it is plain text, as is with NO_COLOR set or TERM=dumb.
 #
-# A lab's sources are its .c and .h files. Two labs of one file each are
-# compared file to file; otherwise each lab is compared as all its sources in
-# name order, each under a "/* ==== FILE ==== */" line. Exit 0 whether or not
-# the labs differ; 2 if a lab does not exist.
+# A lab's sources are its .c and .h files, compared file to file by role, so
+# that what a lab changes in its main file reads as one diff, not mixed with
+# the files it adds: main file to main file (the .c named after the lab without its
+# number, as tests/calls.sh finds it: labs/16-lockfree-ring/lockfree-ring.c),
+# header to header (the .h named so), then the others by name. A lab without
+# such a file has the role filled by its only .c or .h, if it has one. A file
+# only one lab has comes last, whole, as added (--- /dev/null) or removed
+# (+++ /dev/null). Exit 0 whether or not the labs differ; 2 if a lab does not
+# exist.
 # `make diff A=02 B=03` runs this; `make diff A=02 B=03 CODE=1` adds --code.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -50,24 +55,31 @@ sources() {
 	find "$1" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) -printf '%p\n' | sort
 }
 
-# A source as compared: with --code, without the comment it begins with.
+# The lab's file of one role, EXT c for its main file, h for its header: the one
+# named after the lab, else the only .EXT it has; nothing if neither.
+role_file() {
+	local dir=$1 ext=$2 only
+	local named=$dir/${dir#labs/[0-9][0-9]-}.$ext
+	if [ -f "$named" ]; then
+		echo "$named"
+		return
+	fi
+	mapfile -t only < <(sources "$dir" | grep "\.$ext\$")
+	[ ${#only[@]} -ne 1 ] || echo "${only[0]}"
+}
+
+# A source as compared: with --code, without the comment it begins with; no
+# file (the side a file is added to or removed from) is empty.
 text_of() {
-	if [ -n "$code" ]; then
+	if [ -z "$1" ]; then
+		return
+	elif [ -n "$code" ]; then
 		awk 'NR == 1 && !/^\/\*/ { body = 1 }
 		     body { print; next }
 		     /\*\// { body = 1 }' "$1"
 	else
 		cat -- "$1"
 	fi
-}
-
-# All of a lab's sources as one text, each under its name.
-joined() {
-	local f
-	while IFS= read -r f; do
-		printf '/* ==== %s ==== */\n' "$f"
-		text_of "$f"
-	done < <(sources "$1")
 }
 
 a=$(lab_dir "$1") || exit 2
@@ -79,15 +91,40 @@ if [ ${#fa[@]} -eq 0 ] || [ ${#fb[@]} -eq 0 ]; then
 	exit 1
 fi
 
+# The pairs in the order shown: pa[i] in lab A against pb[i] in lab B, "" for
+# a file the other lab does not have.
+pa=() pb=()
+declare -A paired=()
+pair() {
+	pa+=("$1") pb+=("$2")
+	[ -z "$1" ] || paired[$1]=1
+	[ -z "$2" ] || paired[$2]=1
+}
+for ext in c h; do
+	x=$(role_file "$a" $ext) y=$(role_file "$b" $ext)
+	[ -z "$x" ] || [ -z "$y" ] || pair "$x" "$y"
+done
+for x in "${fa[@]}"; do
+	y=$b/${x##*/}
+	[ -n "${paired[$x]:-}" ] || [ ! -f "$y" ] || [ -n "${paired[$y]:-}" ] || pair "$x" "$y"
+done
+for x in "${fa[@]}"; do
+	[ -n "${paired[$x]:-}" ] || pair "$x" ""
+done
+for y in "${fb[@]}"; do
+	[ -n "${paired[$y]:-}" ] || pair "" "$y"
+done
+
 color=never
 [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ] && color=always
 
 status=0
-if [ ${#fa[@]} -eq 1 ] && [ ${#fb[@]} -eq 1 ]; then
-	diff -u --color="$color" --label "${fa[0]}" --label "${fb[0]}" <(text_of "${fa[0]}") <(text_of "${fb[0]}") || status=$?
-else
-	diff -u --color="$color" --label "$a/*.[ch]" --label "$b/*.[ch]" <(joined "$a") <(joined "$b") || status=$?
-fi
+for i in "${!pa[@]}"; do
+	x=${pa[i]} y=${pb[i]} s=0
+	diff -u --color="$color" --label "${x:-/dev/null}" --label "${y:-/dev/null}" \
+		<(text_of "$x") <(text_of "$y") || s=$?
+	[ "$s" -le "$status" ] || status=$s
+done
 # diff says 1 when the files differ: that is the lesson, not a failure.
 [ "$status" -le 1 ] || exit "$status"
 exit 0
