@@ -181,6 +181,27 @@ teardown() {
 	assert_line --index 1 --regexp "mq_unlink\(\"$name\"\) += 0\$"
 }
 
+@test "12: every copier with a buffer reads INPUT into it at a page boundary" {
+	skip_under_valgrind "strace and valgrind both trace"
+	need_strace
+	local m addr n
+	in=$(input $((3 * 1048576 + 12345)))
+	# 1 MiB: malloc would serve it by mmap, 16 bytes into a page (glibc), where
+	# read() can be several times slower than into a buffer on a page
+	for m in rw pipe fifo unix limit mq msg; do
+		# -P: only the calls on INPUT; -e raw=read: the buffer's address, in hex
+		ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -P "$in" -e trace=read -e raw=read \
+			-o "$BATS_TEST_TMPDIR/trace" "$BIN/12-copy-bench" "$m" -b 1048576 "$in" "$BATS_TEST_TMPDIR/out"
+		[ "$m" = limit ] || cmp "$in" "$BATS_TEST_TMPDIR/out"
+		n=0
+		while read -r addr; do
+			((addr % 4096 == 0)) || fail "$m: read() INPUT into $addr, $((addr % 4096)) bytes into a page"
+			n=$((n + 1))
+		done < <(sed -n 's/.*read(0x[0-9a-f]*, \(0x[0-9a-f]*\), .*/\1/p' "$BATS_TEST_TMPDIR/trace")
+		[ "$n" -ge 4 ] || fail "$m: only $n reads of INPUT traced: $(cat "$BATS_TEST_TMPDIR/trace")"
+	done
+}
+
 @test "12: the FIFO and the System V queue go on SIGINT and SIGTERM too; a dead receiver is noticed" {
 	skip_under_valgrind "64 MiB through 8 KiB messages"
 	in=$(input $((64 * 1048576)))

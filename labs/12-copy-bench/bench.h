@@ -16,13 +16,14 @@ struct job {
 	const char *in, *out; /* their paths, for messages */
 	off_t size;           /* INPUT's size */
 	size_t chunk;         /* -b BYTES */
-	char *buf;            /* chunk bytes */
+	char *buf;            /* chunk bytes, from page_buffer */
 };
 
 /* copiers.c: 12-copy-bench COPIER [-b BYTES] INPUT OUTPUT */
 bool is_copier(const char *name);
 int copier_main(int argc, char **argv);
 _Noreturn void unavailable(const char *fmt, ...); /* "prog: what: why", exit 4 */
+char *page_buffer(size_t size); /* posix_memalign on a page; free() it */
 pid_t fork_peer(void);     /* a child that gets SIGTERM when we die */
 void wait_peer(pid_t pid); /* wait_child; a peer that exited 4 makes us exit 4 */
 void write_all(int fd, const char *p, size_t n, const char *dst, pid_t reader);

@@ -22,7 +22,7 @@
  * Calls: fork, execv, wait4, kill, clock_gettime, mmap, memcmp, read, write, pipe,
  *        mkfifo, socketpair, mq_open, mq_unlink, mq_send, mq_receive, msgget,
  *        msgsnd, msgrcv, msgctl, setitimer, prctl, splice, copy_file_range,
- *        sendfile, sem_post, sem_wait, sem_trywait.
+ *        sendfile, sem_post, sem_wait, sem_trywait, posix_memalign.
  *
  *   $ head -c 256M /dev/urandom >/dev/shm/in
  *   $ bin/12-copy-bench -d /dev/shm /dev/shm/in rw pipe mq splice

@@ -134,7 +134,8 @@ static int msqid = -1;
 static struct message {
 	long type; /* > 0; here always 1 */
 	char text[];
-} *m;
+} *m;          /* in `block`: type at the end of its first page, text from the next */
+static char *block;
 
 static void remove_queue(void) /* async-signal-safe: msgctl is one system call */
 {
@@ -156,8 +157,11 @@ void copy_msg(const struct job *j)
 {
 	long size = message_size("msg", (long)j->chunk);
 
-	if ((m = malloc(sizeof *m + (size_t)size)) == NULL)
-		err_sys("malloc");
+	/* msgsnd wants type and text side by side, and read() fills text: so that
+	 * text starts on a page (see page_buffer), type goes just before it */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	block = page_buffer(page + (size_t)size);
+	m = (struct message *)(block + page - offsetof(struct message, text));
 	m->type = 1;
 	hold_signals(true);
 	msqid = msgget(ipc_key(12), IPC_CREAT | IPC_EXCL | FILE_MODE); /* not IPC_PRIVATE: make clean-ipc finds it */
@@ -188,5 +192,5 @@ void copy_msg(const struct job *j)
 	remove_queue();
 	msqid = -1;
 	hold_signals(false);
-	free(m);
+	free(block);
 }
