@@ -2,7 +2,7 @@
  * their options, INPUT and OUTPUT, a progress line, and the copy subcommand
  * that forks a server and a client. The shared memory, the semaphores and
  * the protocol are in each lab's own file. */
-#include "unpipc.h"
+#include "internal.h"
 
 #define RING_MAX (1024L * 1024 * 1024) /* chunk x slots: at most 1 GiB of shared memory */
 

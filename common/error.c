@@ -1,6 +1,6 @@
 /* error.c - program name, usage line and the one error convention:
  * runtime failure -> "prog: context: strerror", exit 1; usage -> exit 2. */
-#include "unpipc.h"
+#include "internal.h"
 
 #include <stdarg.h>
 

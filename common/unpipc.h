@@ -11,6 +11,7 @@
  * and FILE_MODE (0600).  Cleanup: register what must go with at_exit_*(); it
  * is removed on exit(), on err_*() and on SIGINT/SIGTERM/SIGHUP/SIGPIPE, and
  * on the fatal SIGBUS/SIGSEGV/SIGABRT (cleanup.c).
+ * What only common/ itself calls is declared in internal.h, not here.
  */
 #ifndef SHMLAB_UNPIPC_H
 #define SHMLAB_UNPIPC_H
@@ -91,16 +92,12 @@ void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on ever
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void hold_signals(bool hold); /* SIGINT/SIGTERM/SIGHUP wait while we make and register something */
 void sigbus_means(const char *what); /* a SIGBUS from now on: "prog: what", exit 1 */
-/* within common/ only: prog_init, Fork, make_temp_file, open_output, Sem_wait use them */
-void catch_signals(void);
-void at_exit_unlink(const char *path);  /* remove a file */
-void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child */
 /* for a wait of one's own (Sem_wait's ticks, 12's message loops; NULL: the
  * counter labs' loops, not waiting for anything): */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
 
 /* ---- processes (Fork, gate_wait, ms_since, pid_gone: wrap.c; wait_child: cleanup.c) ---- */
-pid_t Fork(void); /* the child is registered with at_exit_kill at once */
+pid_t Fork(void); /* the child is on the cleanup list at once: a signal to us goes to it too */
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
 long ms_since(const struct timespec *start);  /* CLOCK_MONOTONIC milliseconds */
