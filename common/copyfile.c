@@ -19,8 +19,7 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 	const char *opts;
 	int npaths, c;
 
-	*o = (struct copy_opts){.chunk = chunk, .slots = slots, .slots_max = slots_max,
-				.timeout = 10, .label = "copy"};
+	*o = (struct copy_opts){.chunk = chunk, .slots = slots, .timeout = 10, .label = "copy"};
 	if (argc < 2)
 		usage_error("missing subcommand: server, client or copy");
 	if (strcmp(argv[1], "server") == 0)

@@ -139,12 +139,12 @@ struct copy_opts {
 	char name[IPC_NAME_MAX]; /* the full POSIX name, from -n NAME (default "copy") */
 	const char *label;       /* NAME as the user gave it, for messages */
 	long chunk;              /* -b BYTES */
-	long slots, slots_max;   /* -s SLOTS, and the lab's limit (1: no ring, no -s) */
+	long slots;              /* -s SLOTS (1 where the lab has no ring and no -s) */
 	long timeout;            /* -t SECONDS */
 	const char *input, *output; /* paths; "-" is stdin / stdout */
 };
 void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, long slots,
-		     long slots_max);
+		     long slots_max); /* slots_max: the largest -s; 1: no -s */
 void copy_role(int role); /* messages say "prog server:" or "prog client:" */
 
 struct copy_file {
