@@ -7,7 +7,8 @@
 static const char *progname = "shmlab";
 static const char *usage_line = "";
 
-/* Remember the program name (basename of argv[0]) and its usage line, and answer
+/* Remember the program name (basename of argv[0]) and its usage line, install
+ * the signal handlers that clean up (catch_signals, cleanup.c), and answer
  * -h/--help anywhere before "--" by printing the usage on stdout. */
 void prog_init(char **argv, const char *usage)
 {

@@ -38,7 +38,10 @@
 #define FILE_MODE (S_IRUSR | S_IWUSR) /* 0600: objects are private to their owner */
 
 /* ---- program name, usage and errors (error.c) ---- */
-void prog_init(char **argv, const char *usage); /* call first: -h/--help, signals */
+/* Call first. Besides naming the program for every message and answering
+ * -h/--help, it installs the signal handlers: from here on SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE and the fatal SIGBUS/SIGSEGV/SIGABRT run the cleanup below. */
+void prog_init(char **argv, const char *usage);
 const char *prog_name(void);
 _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, exit 2 */
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
