@@ -68,10 +68,9 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 void copy_role(int role)
 {
 	static char name[128];
-	char *argv[] = {name, NULL};
 
 	snprintf(name, sizeof name, "%s %s", prog_name(), role_name[role]);
-	prog_init(argv, ""); /* only renames: there are no options left to see */
+	prog_rename(name);
 }
 
 void open_input(struct copy_file *f, const char *path)

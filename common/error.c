@@ -31,6 +31,14 @@ const char *prog_name(void)
 	return progname;
 }
 
+/* From now on every message begins "name:" instead of the program's name
+ * (copy_role: "09-shm-copy server"). name is kept, not copied: it must
+ * outlive the program's last message. */
+void prog_rename(const char *name)
+{
+	progname = name;
+}
+
 static void vmsg(const char *fmt, va_list ap, int errnum)
 {
 	char buf[1024];

@@ -7,6 +7,9 @@
 
 #include "unpipc.h"
 
+/* error.c */
+void prog_rename(const char *name); /* copy_role: messages now begin "name:" */
+
 /* cleanup.c */
 void catch_signals(void);              /* prog_init: the cleanup handler, see cleanup.c */
 void at_exit_unlink(const char *path); /* make_temp_file, open_output: remove a file */
