@@ -6,8 +6,6 @@
 
 #define RING_MAX (1024L * 1024 * 1024) /* chunk x slots: at most 1 GiB of shared memory */
 
-static const char *const role_name[2] = {"server", "client"};
-
 /* server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] INPUT
  * client [-n NAME] [-t SECONDS] OUTPUT
  * copy [-b BYTES] [-s SLOTS] [-t SECONDS] INPUT OUTPUT
@@ -64,12 +62,19 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 	ipc_name(o->name, sizeof o->name, o->label);
 }
 
+/* COPY_SERVER or COPY_CLIENT as messages say it: the one place that names them. */
+const char *copy_role_name(int role)
+{
+	static const char *const name[2] = {"server", "client"};
+	return name[role];
+}
+
 /* From here on, messages say which side speaks: "09-shm-copy client: ...". */
 void copy_role(int role)
 {
 	static char name[128];
 
-	snprintf(name, sizeof name, "%s %s", prog_name(), role_name[role]);
+	snprintf(name, sizeof name, "%s %s", prog_name(), copy_role_name(role));
 	prog_rename(name);
 }
 
@@ -216,10 +221,10 @@ void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts 
 					err_sys("waitid");
 			if (si.si_code == CLD_EXITED)
 				err_quit("the %s failed (exit %d), so the %s was stopped",
-					 role_name[failed], si.si_status, role_name[!failed]);
+					 copy_role_name(failed), si.si_status, copy_role_name(!failed));
 			err_quit("the %s was killed by signal %d (%s), so the %s was stopped",
-				 role_name[failed], si.si_status, strsignal(si.si_status),
-				 role_name[!failed]);
+				 copy_role_name(failed), si.si_status, strsignal(si.si_status),
+				 copy_role_name(!failed));
 		}
 		wait_child(si.si_pid);
 	}

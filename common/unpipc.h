@@ -134,6 +134,8 @@ void Sem_post(sem_t *sem);
 
 /* ---- the file copiers (09, 10, 11): options and files (copyfile.c) ---- */
 #define COPY_CHUNK_MAX (64L * 1024 * 1024) /* -b: at most 64 MiB a chunk */
+/* The copiers' two roles, spelt so in every lab: 0 and 1, so that they index
+ * a pair (11's and 16's shared pid[2]) and 1 - role is the peer. */
 #define COPY_SERVER 0
 #define COPY_CLIENT 1
 #define COPY_BOTH 2 /* the copy subcommand: fork one of each */
@@ -150,6 +152,7 @@ struct copy_opts {
 void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, long slots,
 		     long slots_max); /* slots_max: the largest -s; 1: no -s */
 void copy_role(int role); /* messages say "prog server:" or "prog client:" */
+const char *copy_role_name(int role); /* "server" or "client", for messages */
 
 struct copy_file {
 	int fd;
