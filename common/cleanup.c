@@ -13,7 +13,7 @@
  * exits or is interrupted never removes its parent's objects. Only
  * async-signal-safe calls are made from the handler (unlink, kill, raise; and
  * shm_unlink/sem_unlink, which are unlink() of a fixed path on glibc and musl). */
-#include "unpipc.h"
+#include "internal.h"
 
 enum kind { FREE, FILE_PATH, SHM_NAME, SEM_NAME, CHILD_PID, CALL };
 

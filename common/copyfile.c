@@ -2,11 +2,9 @@
  * their options, INPUT and OUTPUT, a progress line, and the copy subcommand
  * that forks a server and a client. The shared memory, the semaphores and
  * the protocol are in each lab's own file. */
-#include "unpipc.h"
+#include "internal.h"
 
 #define RING_MAX (1024L * 1024 * 1024) /* chunk x slots: at most 1 GiB of shared memory */
-
-static const char *const role_name[2] = {"server", "client"};
 
 /* server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] INPUT
  * client [-n NAME] [-t SECONDS] OUTPUT
@@ -19,8 +17,7 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 	const char *opts;
 	int npaths, c;
 
-	*o = (struct copy_opts){.chunk = chunk, .slots = slots, .slots_max = slots_max,
-				.timeout = 10, .label = "copy"};
+	*o = (struct copy_opts){.chunk = chunk, .slots = slots, .timeout = 10, .label = "copy"};
 	if (argc < 2)
 		usage_error("missing subcommand: server, client or copy");
 	if (strcmp(argv[1], "server") == 0)
@@ -65,14 +62,20 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 	ipc_name(o->name, sizeof o->name, o->label);
 }
 
+/* COPY_SERVER or COPY_CLIENT as messages say it: the one place that names them. */
+const char *copy_role_name(int role)
+{
+	static const char *const name[2] = {"server", "client"};
+	return name[role];
+}
+
 /* From here on, messages say which side speaks: "09-shm-copy client: ...". */
 void copy_role(int role)
 {
 	static char name[128];
-	char *argv[] = {name, NULL};
 
-	snprintf(name, sizeof name, "%s %s", prog_name(), role_name[role]);
-	prog_init(argv, ""); /* only renames: there are no options left to see */
+	snprintf(name, sizeof name, "%s %s", prog_name(), copy_role_name(role));
+	prog_rename(name);
 }
 
 void open_input(struct copy_file *f, const char *path)
@@ -218,10 +221,10 @@ void copy_both(const struct copy_opts *o, void (*server)(const struct copy_opts 
 					err_sys("waitid");
 			if (si.si_code == CLD_EXITED)
 				err_quit("the %s failed (exit %d), so the %s was stopped",
-					 role_name[failed], si.si_status, role_name[!failed]);
+					 copy_role_name(failed), si.si_status, copy_role_name(!failed));
 			err_quit("the %s was killed by signal %d (%s), so the %s was stopped",
-				 role_name[failed], si.si_status, strsignal(si.si_status),
-				 role_name[!failed]);
+				 copy_role_name(failed), si.si_status, strsignal(si.si_status),
+				 copy_role_name(!failed));
 		}
 		wait_child(si.si_pid);
 	}

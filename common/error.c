@@ -1,13 +1,14 @@
 /* error.c - program name, usage line and the one error convention:
  * runtime failure -> "prog: context: strerror", exit 1; usage -> exit 2. */
-#include "unpipc.h"
+#include "internal.h"
 
 #include <stdarg.h>
 
 static const char *progname = "shmlab";
 static const char *usage_line = "";
 
-/* Remember the program name (basename of argv[0]) and its usage line, and answer
+/* Remember the program name (basename of argv[0]) and its usage line, install
+ * the signal handlers that clean up (catch_signals, cleanup.c), and answer
  * -h/--help anywhere before "--" by printing the usage on stdout. */
 void prog_init(char **argv, const char *usage)
 {
@@ -28,6 +29,14 @@ void prog_init(char **argv, const char *usage)
 const char *prog_name(void)
 {
 	return progname;
+}
+
+/* From now on every message begins "name:" instead of the program's name
+ * (copy_role: "09-shm-copy server"). name is kept, not copied: it must
+ * outlive the program's last message. */
+void prog_rename(const char *name)
+{
+	progname = name;
 }
 
 static void vmsg(const char *fmt, va_list ap, int errnum)

@@ -11,6 +11,7 @@
  * and FILE_MODE (0600).  Cleanup: register what must go with at_exit_*(); it
  * is removed on exit(), on err_*() and on SIGINT/SIGTERM/SIGHUP/SIGPIPE, and
  * on the fatal SIGBUS/SIGSEGV/SIGABRT (cleanup.c).
+ * What only common/ itself calls is declared in internal.h, not here.
  */
 #ifndef SHMLAB_UNPIPC_H
 #define SHMLAB_UNPIPC_H
@@ -37,7 +38,10 @@
 #define FILE_MODE (S_IRUSR | S_IWUSR) /* 0600: objects are private to their owner */
 
 /* ---- program name, usage and errors (error.c) ---- */
-void prog_init(char **argv, const char *usage); /* call first: -h/--help, signals */
+/* Call first. Besides naming the program for every message and answering
+ * -h/--help, it installs the signal handlers: from here on SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE and the fatal SIGBUS/SIGSEGV/SIGABRT run the cleanup below. */
+void prog_init(char **argv, const char *usage);
 const char *prog_name(void);
 _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, exit 2 */
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
@@ -77,6 +81,7 @@ struct counter_opts {
 void parse_counter_args(int argc, char **argv, const char *extra, struct counter_opts *o);
 void counter_step(const struct counter_opts *o, int me, long value); /* between load and store */
 void print_result(const struct counter_opts *o, long counter); /* "result: counter=X expected=E lost=L" */
+/* lab 02's alone, but here: counter_step and print_result do its work (docs/common.md) */
 void time_the_loops(void); /* before fork: print_result then says whether the loops overlapped */
 
 /* ---- POSIX IPC names (name.c) ---- */
@@ -91,16 +96,12 @@ void at_exit_call(void (*fn)(void));       /* run fn (async-signal-safe) on ever
 void at_exit_forget(const char *path_or_name); /* it is gone or kept on purpose */
 void hold_signals(bool hold); /* SIGINT/SIGTERM/SIGHUP wait while we make and register something */
 void sigbus_means(const char *what); /* a SIGBUS from now on: "prog: what", exit 1 */
-/* within common/ only: prog_init, Fork, make_temp_file, open_output, Sem_wait use them */
-void catch_signals(void);
-void at_exit_unlink(const char *path);  /* remove a file */
-void at_exit_kill(pid_t pid);           /* on a signal, pass it on to this child */
 /* for a wait of one's own (Sem_wait's ticks, 12's message loops; NULL: the
  * counter labs' loops, not waiting for anything): */
 void check_children(const char *waiting_for); /* a child of ours died or failed: exit 1 */
 
 /* ---- processes (Fork, gate_wait, ms_since, pid_gone: wrap.c; wait_child: cleanup.c) ---- */
-pid_t Fork(void); /* the child is registered with at_exit_kill at once */
+pid_t Fork(void); /* the child is on the cleanup list at once: a signal to us goes to it too */
 void wait_child(pid_t pid);  /* waitpid; a child that failed or was killed is an error */
 void gate_wait(volatile int gate[2], int me); /* start gate: both processes go together */
 long ms_since(const struct timespec *start);  /* CLOCK_MONOTONIC milliseconds */
@@ -133,6 +134,8 @@ void Sem_post(sem_t *sem);
 
 /* ---- the file copiers (09, 10, 11): options and files (copyfile.c) ---- */
 #define COPY_CHUNK_MAX (64L * 1024 * 1024) /* -b: at most 64 MiB a chunk */
+/* The copiers' two roles, spelt so in every lab: 0 and 1, so that they index
+ * a pair (11's and 16's shared pid[2]) and 1 - role is the peer. */
 #define COPY_SERVER 0
 #define COPY_CLIENT 1
 #define COPY_BOTH 2 /* the copy subcommand: fork one of each */
@@ -142,13 +145,14 @@ struct copy_opts {
 	char name[IPC_NAME_MAX]; /* the full POSIX name, from -n NAME (default "copy") */
 	const char *label;       /* NAME as the user gave it, for messages */
 	long chunk;              /* -b BYTES */
-	long slots, slots_max;   /* -s SLOTS, and the lab's limit (1: no ring, no -s) */
+	long slots;              /* -s SLOTS (1 where the lab has no ring and no -s) */
 	long timeout;            /* -t SECONDS */
 	const char *input, *output; /* paths; "-" is stdin / stdout */
 };
 void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, long slots,
-		     long slots_max);
+		     long slots_max); /* slots_max: the largest -s; 1: no -s */
 void copy_role(int role); /* messages say "prog server:" or "prog client:" */
+const char *copy_role_name(int role); /* "server" or "client", for messages */
 
 struct copy_file {
 	int fd;

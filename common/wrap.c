@@ -1,6 +1,6 @@
 /* wrap.c - Stevens-style wrappers: same arguments as the call, exit 1 with
  * "prog: call argument: strerror" on failure. */
-#include "unpipc.h"
+#include "internal.h"
 
 #include <pwd.h>
 #include <sched.h>

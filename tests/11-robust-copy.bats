@@ -14,8 +14,8 @@ LAB=11-robust-copy
 # (tests/corrupt-header.c).
 build_corrupt_header() {
 	"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-		-I"$BATS_TEST_DIRNAME/../labs/11-robust-copy" -o "$BATS_FILE_TMPDIR/corrupt-header" \
-		"$BATS_TEST_DIRNAME/corrupt-header.c"
+		-I"$BATS_TEST_DIRNAME/../labs/11-robust-copy" -I"$BATS_TEST_DIRNAME/../common" \
+		-o "$BATS_FILE_TMPDIR/corrupt-header" "$BATS_TEST_DIRNAME/corrupt-header.c"
 }
 corrupt_header() { "$BATS_FILE_TMPDIR/corrupt-header" "$@"; }
 

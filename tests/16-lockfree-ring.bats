@@ -17,8 +17,8 @@ setup_file() {
 	local tool
 	for tool in corrupt-ring wake-storm; do
 		"${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-			-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -o "$BATS_FILE_TMPDIR/$tool" \
-			"$BATS_TEST_DIRNAME/$tool.c"
+			-I"$BATS_TEST_DIRNAME/../labs/16-lockfree-ring" -I"$BATS_TEST_DIRNAME/../common" \
+			-o "$BATS_FILE_TMPDIR/$tool" "$BATS_TEST_DIRNAME/$tool.c"
 	done
 }
 corrupt_ring() { "$BATS_FILE_TMPDIR/corrupt-ring" "$@"; }

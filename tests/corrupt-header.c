@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[2], "pids") == 0) {
 		while (h->state != RUNNING)
 			tick("the two sides never met");
-		printf("%ld %ld\n", (long)h->pid[SERVER], (long)h->pid[CLIENT]);
+		printf("%ld %ld\n", (long)h->pid[COPY_SERVER], (long)h->pid[COPY_CLIENT]);
 		return 0;
 	}
 	if (argc != 4)

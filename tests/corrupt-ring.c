@@ -56,9 +56,9 @@ int main(int argc, char **argv)
 	struct index *head = &h->line[0][0], *tail = h->same_line ? &h->line[0][1] : &h->line[1][0];
 
 	if (argc == 3 && strcmp(argv[2], "pids") == 0) {
-		while (h->pid[CLIENT] == 0)
+		while (h->pid[COPY_CLIENT] == 0)
 			tick("no client came");
-		printf("%ld %ld\n", (long)h->pid[SERVER], (long)h->pid[CLIENT]);
+		printf("%ld %ld\n", (long)h->pid[COPY_SERVER], (long)h->pid[COPY_CLIENT]);
 		return 0;
 	}
 	if (argc != 4)

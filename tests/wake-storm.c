@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 		sh->mode = 0600;
 		sh->chunk = 4096;
 		sh->slots = 4;
-		sh->pid[SERVER] = getpid(); /* alive all along: only -t can end the wait */
+		sh->pid[COPY_SERVER] = getpid(); /* alive all along: only -t can end the wait */
 		sh->ready = READY;
 	} else {
 		struct stat st;

@@ -43,8 +43,6 @@
 #define SLOTS_DEFAULT 4           /* -s: chunks in the ring */
 #define TICK_MS 100               /* how often a waiting side looks at its peer */
 
-static const char *const role_name[2] = {"server", "client"};
-
 /* One side's own view of the copy: checked copies, never read again from
  * the shared header. */
 struct end {
@@ -52,7 +50,7 @@ struct end {
 	char *data;             /* the first slot */
 	size_t chunk, slots;    /* the server's from -b/-s; the client's from the header, checked */
 	size_t size;            /* bytes mapped */
-	int me, fd;             /* SERVER or CLIENT; the object, until we have met */
+	int me, fd;             /* COPY_SERVER or COPY_CLIENT; the object, until we have met */
 	pid_t peer;             /* the other side, once known */
 	bool meeting;           /* still waiting for the peer to come: -t applies */
 	int grace;              /* ticks seen with state DONE: a posted done comes within one */
@@ -99,7 +97,7 @@ static void check_peer(struct end *e)
 	int state = e->sh->state; /* copied once */
 
 	if (state == ABORTED)
-		err_quit("the %s stopped", role_name[peer]);
+		err_quit("the %s stopped", copy_role_name(peer));
 	if (state < WAITING || state > ABORTED)
 		corrupt("state", state);
 	if (state == DONE && e->grace++ == 0)
@@ -111,9 +109,9 @@ static void check_peer(struct end *e)
 		e->peer = pid;
 	}
 	if (e->peer > 0 && pid_gone(e->peer)) /* a zombie too: its parent may reap it late */
-		err_quit("the %s (pid %ld) died", role_name[peer], (long)e->peer);
+		err_quit("the %s (pid %ld) died", copy_role_name(peer), (long)e->peer);
 	if (e->meeting && past_timeout(e))
-		err_quit("no %s came within %ld s", role_name[peer], e->o->timeout);
+		err_quit("no %s came within %ld s", copy_role_name(peer), e->o->timeout);
 }
 
 /* sem_wait that gives up when the peer is gone: a look at it every tick. */
@@ -133,8 +131,8 @@ static void create(struct end *e)
 	sh->chunk = (uint32_t)e->chunk; /* 0 if we are the client: the server will say */
 	sh->slots = (uint32_t)e->slots;
 	sh->state = WAITING;
-	Sem_init(&sh->here[SERVER], 1, 0);
-	Sem_init(&sh->here[CLIENT], 1, 0);
+	Sem_init(&sh->here[COPY_SERVER], 1, 0);
+	Sem_init(&sh->here[COPY_CLIENT], 1, 0);
 	Sem_init(&sh->done, 1, 0);
 	sh->pid[e->me] = getpid();
 	active = sh;
@@ -174,7 +172,7 @@ static void join(struct end *e)
 	hold_signals(false);
 	active = e->sh;
 	e->size = DATA;
-	if (e->me == SERVER) { /* the client made it: give it room for the ring */
+	if (e->me == COPY_SERVER) { /* the client made it: give it room for the ring */
 		size_t size = DATA + e->chunk * e->slots;
 		Posix_fallocate(e->fd, 0, (off_t)size);
 		active = NULL; /* while the mapping moves */
@@ -192,7 +190,7 @@ static void attach(struct end *e, const struct copy_opts *o, int me)
 {
 	*e = (struct end){.me = me, .fd = -1, .o = o};
 	clock_gettime(CLOCK_MONOTONIC, &e->start);
-	if (me == SERVER) {
+	if (me == COPY_SERVER) {
 		e->chunk = (size_t)o->chunk;
 		e->slots = (size_t)o->slots;
 	}
@@ -268,7 +266,7 @@ static void meet(struct end *e)
 		check_peer(e); /* ABORTED: it stopped */
 		corrupt("state", state);
 	}
-	if (e->me == CLIENT)
+	if (e->me == COPY_CLIENT)
 		map_ring(e);
 	Close(e->fd);
 }
@@ -277,7 +275,7 @@ static void meet(struct end *e)
  * the server, which waits for that before it says it succeeded. */
 static void finish(struct end *e)
 {
-	if (e->me == CLIENT) {
+	if (e->me == COPY_CLIENT) {
 		e->sh->state = DONE;
 		finished = 1;
 		Sem_post(&e->sh->done);
@@ -297,7 +295,7 @@ static void server(const struct copy_opts *o)
 	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_SERVER);
-	attach(&e, o, SERVER);
+	attach(&e, o, COPY_SERVER);
 	open_input(&in, o->input); /* a failure here stops the waiting client too */
 	struct shared *sh = e.sh;
 	sh->mode = (uint32_t)in.mode;
@@ -330,7 +328,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_CLIENT);
-	attach(&e, o, CLIENT);
+	attach(&e, o, COPY_CLIENT);
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
 	meet(&e);

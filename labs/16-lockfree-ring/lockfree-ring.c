@@ -44,7 +44,6 @@
 #define SLOTS_DEFAULT 4           /* -s: chunks in the ring */
 #define SPIN_DEFAULT 50           /* --spin: microseconds a waiter spins before it sleeps */
 
-static const char *const role_name[2] = {"server", "client"};
 static long spin_us = SPIN_DEFAULT;
 static bool same_line;
 
@@ -56,7 +55,7 @@ static _Noreturn void corrupt(const char *what, unsigned long value)
 /* What a waiting side watches, once a tick (wait_change calls it). */
 struct watch {
 	struct shared *sh;
-	int peer;               /* SERVER or CLIENT: the side we wait for */
+	int peer;               /* COPY_SERVER or COPY_CLIENT: the side we wait for */
 	const struct copy_opts *o;
 	struct timespec start;  /* when this wait began: -t counts from here */
 };
@@ -69,9 +68,9 @@ static void look_at_peer(void *arg)
 	if (pid < 0)
 		corrupt("pid", (unsigned long)pid);
 	if (pid > 0 && pid_gone(pid)) /* a zombie too: its parent may reap it late */
-		err_quit("the %s (pid %ld) died", role_name[w->peer], (long)pid);
+		err_quit("the %s (pid %ld) died", copy_role_name(w->peer), (long)pid);
 	if (ms_since(&w->start) > w->o->timeout * 1000)
-		err_quit("no word from the %s for %ld s", role_name[w->peer], w->o->timeout);
+		err_quit("no word from the %s for %ld s", copy_role_name(w->peer), w->o->timeout);
 }
 
 /* Wait until ix is no longer `seen`, watching the peer. */
@@ -113,7 +112,7 @@ static void server(const struct copy_opts *o)
 	sh->chunk = (uint32_t)o->chunk;
 	sh->slots = slots;
 	sh->same_line = same_line;
-	sh->pid[SERVER] = getpid();
+	sh->pid[COPY_SERVER] = getpid();
 	struct index *head = &sh->line[0][0], *tail = same_line ? &sh->line[0][1] : &sh->line[1][0];
 	sh->ready = READY; /* last (seq_cst, so also a release): now the client may look */
 
@@ -125,7 +124,7 @@ static void server(const struct copy_opts *o)
 		 * slots it gave back are written out before we read() into them */
 		t = atomic_load_explicit(&tail->at, memory_order_acquire);
 		while (h - t == slots) /* full: wait for the client to empty one */
-			t = wait_for(tail, t, sh, CLIENT, o);
+			t = wait_for(tail, t, sh, COPY_CLIENT, o);
 		if (h - t > slots) /* untrusted: checked, then only our own h and i used */
 			corrupt("tail", t);
 		ssize_t n = read(in.fd, slot, (size_t)o->chunk); /* straight into it */
@@ -140,7 +139,7 @@ static void server(const struct copy_opts *o)
 		progress(&in, bytes);
 	}
 	progress(&in, -1);
-	wait_for(&sh->done, 0, sh, CLIENT, o); /* the client has finished OUTPUT */
+	wait_for(&sh->done, 0, sh, COPY_CLIENT, o); /* the client has finished OUTPUT */
 	Shm_unlink(o->name);
 	fprintf(stderr, "%s: sent %lld bytes in %lld chunk%s\n", prog_name(), bytes, chunks,
 		chunks == 1 ? "" : "s");
@@ -183,7 +182,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	/* One client a copy: a second finds the place taken and leaves without
 	 * registering the name, which is the running copy's. (seq_cst, the
 	 * default: made once a copy, it publishes nothing and costs nothing.) */
-	if (!atomic_compare_exchange_strong(&sh->pid[CLIENT], &nobody, getpid()))
+	if (!atomic_compare_exchange_strong(&sh->pid[COPY_CLIENT], &nobody, getpid()))
 		err_quit("name '%s' is in use (%s)", o->label, o->name);
 	at_exit_shm_unlink(o->name); /* joined: if we fail, the name goes with us */
 	hold_signals(false); /* now the server can watch us */
@@ -200,7 +199,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		 * slot and its len are written before we read them */
 		h = atomic_load_explicit(&head->at, memory_order_acquire);
 		while (h == t) /* empty: wait for the server to fill one */
-			h = wait_for(head, h, sh, SERVER, o);
+			h = wait_for(head, h, sh, COPY_SERVER, o);
 		if (h - t > slots) /* untrusted: read once, checked, then only i used */
 			corrupt("head", h);
 		uint32_t n = sh->len[i % slots]; /* untrusted too: read once, check, use the copy */

@@ -9,10 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "unpipc.h" /* COPY_SERVER, COPY_CLIENT: the roles, which index pid[] */
+
 #define SLOTS_MAX 1024
 #define READY 0x73686d4cu /* "shmL": the server's last store */
 #define CACHE_LINE 64     /* bytes that move between CPUs as one (x86-64, most ARM) */
-enum role { SERVER, CLIENT };
 
 /* A count that one side advances and the other waits on. Only its one
  * writer stores `at`; its waiter sets `sleeper` to 1, and the writer takes it
@@ -28,8 +29,8 @@ struct shared {
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
 	uint32_t same_line; /* 1: tail shares head's cache line (--same-line) */
-	_Atomic pid_t pid[2]; /* [SERVER] before READY; [CLIENT] claimed (0 -> pid, compare-and-swap)
-			       * once it has mapped: a second client finds it taken */
+	_Atomic pid_t pid[2]; /* [COPY_SERVER] before READY; [COPY_CLIENT] claimed (0 -> pid,
+			       * compare-and-swap) once it has mapped: a second client finds it taken */
 	struct index done; /* client -> server: 1 once OUTPUT is complete */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the
 			    * server before it advances head, read by the client after */
