@@ -302,7 +302,7 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 	need_strace
 	skip_under_valgrind "strace and valgrind do not trace one process together"
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		strace -D -f -qq -o /dev/null -e trace=write -e inject=write:delay_enter=3000000 \
+		strace -D -f -qq -o /dev/null -e trace=write,writev -e inject=write,writev:delay_enter=3000000 \
 		"$BIN/13-robust-lock" -t 1 sem >out 2>&1 &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # up to 60 s: the parent's own first line waits 3 s
