@@ -161,8 +161,8 @@ offset $PAGE: SIGBUS (caught): a whole page past end-of-file
 	local mode
 	for mode in shared private; do
 		printf 'hello, mapped file\n' >notes.txt
-		# the line it prints right after mmap is held: the file shrinks meanwhile
-		start_delayed write,writev 3 "" "$BIN/06-mmap-file" "$mode" notes.txt HOWDY
+		# the line it prints right after mmap (its first) is held: the file shrinks meanwhile
+		start_delayed write,writev:when=1 3 "" "$BIN/06-mmap-file" "$mode" notes.txt HOWDY
 		for _ in $(seq 100); do
 			grep -q "bytes, mapped" "$BATS_TEST_TMPDIR/out" && break
 			sleep 0.1

@@ -274,9 +274,12 @@ interrupt_at_sem_link() {
 # window a test can act in, e.g. between creating an object and registering
 # it. pid is the lab's own (strace -D: the tracer is not its parent); its
 # output goes to $BATS_TEST_TMPDIR/out. Skips when strace cannot be used.
-# Usage: start_delayed SYSCALL SECONDS PATH command args...
+# SYSCALL is a name or a set (write,writev), and may end in :when=N (strace's
+# own: only the Nth call of each is held).
+# Usage: start_delayed SYSCALL[:when=N] SECONDS PATH command args...
 start_delayed() {
-	local call=$1 secs=$2 path=(-P "$3")
+	local call=${1%%:*} when='' secs=$2 path=(-P "$3")
+	[[ $1 != *:* ]] || when=:${1#*:}
 	shift 3
 	[ -n "${path[1]}" ] || path=()
 	command -v strace >/dev/null || skip "needs strace, to hold the lab inside a system call"
@@ -284,7 +287,7 @@ start_delayed() {
 	skip_under_valgrind "strace and valgrind do not trace one process together"
 	: >"$BATS_TEST_TMPDIR/out"
 	strace -D -f -qq -o /dev/null "${path[@]}" -e trace="$call" \
-		-e inject="$call:delay_exit=$((secs * 1000000))" "$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+		-e inject="$call:delay_exit=$((secs * 1000000))$when" "$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
 }
 
