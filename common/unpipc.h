@@ -50,6 +50,7 @@ _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returne
 
 /* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
+bool take_flag(int *argc, char **argv, const char *flag); /* "--fence" was there: taken out */
 
 /* A program with subcommands (06-08) describes each in a table ended by {NULL}:
  *   [CREATE] = {"create", "k:", "NAME SIZE"},

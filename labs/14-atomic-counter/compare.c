@@ -6,7 +6,7 @@
  * gate and NLOOP increments per process: no lock (02), a named semaphore (03),
  * a semaphore in shared memory (04), a robust process-shared mutex (13) and
  * the atomic (14). A file of its own, so that atomic-counter.c against lab 05
- * shows just the atomic idea; atomic-counter.c declares the two it calls.
+ * shows just the atomic idea; atomic-counter.c declares the one it calls.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS is Linux and BSD, not POSIX.1-2008 */
 #include "unpipc.h"
@@ -28,28 +28,6 @@ struct bench {
 	sem_t sem;             /* SHM_SEM's lock */
 	pthread_mutex_t mutex; /* ROBUST_MUTEX's lock */
 };
-
-/* Take --compare out of argv (before any "--"), leaving the rest to parse_counter_args. */
-bool take_compare_option(int *argc, char **argv)
-{
-	bool found = false;
-	int j = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], "--compare") == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
 
 static void mutex_check(int rc, const char *call) /* pthread calls return the error */
 {

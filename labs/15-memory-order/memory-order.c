@@ -184,28 +184,6 @@ static void count(int me, const struct counter_opts *o)
 	}
 }
 
-/* Take OPTION out of argv (before any "--"); was it there? */
-static bool take_option(int *argc, char **argv, const char *option)
-{
-	bool found = false;
-	int j = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], option) == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
-
 /* --litmus [TRIALS]: what is left of argv after --litmus and --fence. */
 static long parse_trials(int argc, char **argv)
 {
@@ -239,8 +217,8 @@ int main(int argc, char **argv)
 	unsigned char *saw = NULL; /* [0, trials): the parent's results; [trials, 2 trials): the child's */
 
 	prog_init(argv, "[-q] [-y] [--fence] NLOOP | --litmus [--fence] [TRIALS]");
-	bool litmus_mode = take_option(&argc, argv, "--litmus");
-	fence = take_option(&argc, argv, "--fence");
+	bool litmus_mode = take_flag(&argc, argv, "--litmus");
+	fence = take_flag(&argc, argv, "--fence");
 	if (litmus_mode)
 		trials = parse_trials(argc, argv);
 	else

@@ -229,7 +229,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
  * They are taken out of argv here, before parse_copy_args sees the rest;
  * "--" ends them, and goes with the rest to parse_copy_args, whose getopt
  * ends its options there too. */
-static void take_options(int *argc, char **argv, long *count)
+static void take_spin_options(int *argc, char **argv, long *count)
 {
 	bool is_client = *argc > 1 && strcmp(argv[1], "client") == 0;
 	bool is_ping = *argc > 1 && strcmp(argv[1], "pingpong") == 0;
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 			"[--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | "
 			"copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | "
 			"pingpong [-c COUNT] [--spin US]");
-	take_options(&argc, argv, &count);
+	take_spin_options(&argc, argv, &count);
 	if (argc > 1 && strcmp(argv[1], "pingpong") == 0) {
 		futex_check();
 		pingpong(count, spin_us);
