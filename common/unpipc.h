@@ -141,6 +141,14 @@ void Sem_post(sem_t *sem);
 #define COPY_CLIENT 1
 #define COPY_BOTH 2 /* the copy subcommand: fork one of each */
 
+/* Where a copier's data starts in its object: the first multiple of 4096 past
+ * the header, which each copier calls struct shared (so use it after that).
+ * A fixed number, not the page size, because it is part of the layout both
+ * sides (and the tests' tools) agree on. On 4 KiB pages the data is then
+ * page-aligned, away from the header's busy fields; with 16 or 64 KiB pages
+ * it starts mid-page, which still works: the object is mapped whole from 0. */
+#define COPY_DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
+
 struct copy_opts {
 	int role;                /* COPY_SERVER, COPY_CLIENT or COPY_BOTH */
 	char name[IPC_NAME_MAX]; /* the full POSIX name, from -n NAME (default "copy") */

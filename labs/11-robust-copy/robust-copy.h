@@ -30,6 +30,5 @@ struct shared {
 	sem_t nempty, nfull;     /* the ring, as in lab 10 */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file */
 };                               /* then, from the next page: char data[slots][chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 #endif

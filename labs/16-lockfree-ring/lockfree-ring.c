@@ -93,7 +93,7 @@ static void not_yet(const struct timespec *start, const struct copy_opts *o, con
 static void server(const struct copy_opts *o)
 {
 	struct copy_file in;
-	size_t size = DATA + (size_t)o->chunk * (size_t)o->slots;
+	size_t size = COPY_DATA + (size_t)o->chunk * (size_t)o->slots;
 	uint32_t slots = (uint32_t)o->slots;
 	long long bytes = 0, chunks = 0;
 
@@ -107,7 +107,7 @@ static void server(const struct copy_opts *o)
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	sh->slots = slots;
@@ -163,7 +163,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
+	for (; st.st_size < (off_t)COPY_DATA; Fstat(fd, &st))
 		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -172,7 +172,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	while (sh->ready != READY)
 		not_yet(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk, slots = sh->slots, line = sh->same_line; /* read once, checked */
-	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || DATA + (size_t)chunk * slots > size)
+	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || COPY_DATA + (size_t)chunk * slots > size)
 		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
 			 (unsigned long)slots, (unsigned long)chunk, size);
 	if (line > 1)
@@ -186,7 +186,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		err_quit("name '%s' is in use (%s)", o->label, o->name);
 	at_exit_shm_unlink(o->name); /* joined: if we fail, the name goes with us */
 	hold_signals(false); /* now the server can watch us */
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	struct index *head = &sh->line[0][0], *tail = line ? &sh->line[0][1] : &sh->line[1][0];
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);

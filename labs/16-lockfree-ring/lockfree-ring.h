@@ -38,7 +38,6 @@ struct shared {
 	 * line[1], or beside head on line[0] with --same-line */
 	_Alignas(CACHE_LINE) struct index line[2][CACHE_LINE / sizeof(struct index)];
 };                         /* then, from the next page: char data[slots][chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 /* futex.c: the sleep and the wake-up. wait_change returns once ix->at is no
  * longer `seen` (its new value), after spinning up to `spin_us` microseconds
