@@ -41,7 +41,8 @@ struct shared {
 	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in the buffer: the server's -b */
 	volatile uint32_t len; /* bytes in the buffer, 0 = end of file: written by the server
-			    * before it posts full, read by the client after it waits full */
+			    * before it posts full, read by the client after it waits full;
+			    * volatile not for order (full gives that): the client's one read stays one */
 	sem_t empty;       /* 1: the buffer is the server's to fill */
 	sem_t full;        /* 1: the buffer is the client's to write out */
 	sem_t done;        /* client -> server: OUTPUT is complete */

@@ -38,7 +38,8 @@ struct shared {
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the server
-			    * before it posts nfull, read by the client after it waits nfull */
+			    * before it posts nfull, read by the client after it waits nfull;
+			    * volatile not for order (nfull gives that): the client's one read stays one */
 	sem_t nempty;      /* slots the server may fill: starts at SLOTS */
 	sem_t nfull;       /* slots the client may write out: starts at 0 */
 	sem_t done;        /* client -> server: OUTPUT is complete */

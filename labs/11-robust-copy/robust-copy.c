@@ -60,6 +60,7 @@ struct end {
 
 /* ---- stopping early: tell the peer ---- */
 
+/* volatile: mark_aborted reads both from a signal handler */
 static struct shared *volatile active; /* the object we hold a role in, while mapped */
 static volatile sig_atomic_t finished; /* the end handshake is done */
 

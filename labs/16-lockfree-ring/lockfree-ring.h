@@ -33,7 +33,8 @@ struct shared {
 			       * compare-and-swap) once it has mapped: a second client finds it taken */
 	struct index done; /* client -> server: 1 once OUTPUT is complete */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the
-			    * server before it advances head, read by the client after */
+			    * server before it advances head, read by the client after;
+			    * volatile not for order (head gives that): the client's one read stays one */
 	/* head (slots filled: server) on line[0]; tail (slots emptied: client) on
 	 * line[1], or beside head on line[0] with --same-line */
 	_Alignas(CACHE_LINE) struct index line[2][CACHE_LINE / sizeof(struct index)];
