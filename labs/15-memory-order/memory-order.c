@@ -210,11 +210,48 @@ static void print_litmus(long trials, const unsigned char *saw)
 	printf("both saw 0 in %ld of %ld trials\n", n[0][0], trials);
 }
 
+/* --litmus: each process runs the trials on its own CPU, then the parent counts. */
+static void run_litmus(long trials)
+{
+	/* [0, trials): the parent's results; [trials, 2 trials): the child's */
+	unsigned char *saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	peer = getpid();
+	pid_t pid = Fork();
+	if (pid == 0) {
+		pin(CHILD);
+		litmus(CHILD, trials, saw + trials);
+		exit(0);
+	}
+	peer = pid;
+	pin(PARENT);
+	litmus(PARENT, trials, saw);
+	wait_child(pid);
+	print_litmus(trials, saw);
+}
+
+/* Peterson's lock around the counter, as labs 02-05 count. */
+static void run_peterson(const struct counter_opts *o)
+{
+	peer = getpid();
+	pid_t pid = Fork();
+	if (pid == 0) {
+		pin(CHILD);
+		count(CHILD, o);
+		exit(0);
+	}
+	peer = pid;
+	pin(PARENT);
+	count(PARENT, o);
+	wait_child(pid);
+	print_result(o, sh->counter);
+}
+
 int main(int argc, char **argv)
 {
 	struct counter_opts o;
 	long trials = 0;
-	unsigned char *saw = NULL; /* [0, trials): the parent's results; [trials, 2 trials): the child's */
 
 	prog_init(argv, "[-q] [-y] [--fence] NLOOP | --litmus [--fence] [TRIALS]");
 	bool litmus_mode = take_flag(&argc, argv, "--litmus");
@@ -228,29 +265,8 @@ int main(int argc, char **argv)
 	if (!atomic_is_lock_free(&sh->arrived[0])) /* a hidden lock would not be shared (lab 14) */
 		err_quit("_Atomic long is not lock-free here, so it cannot work between processes");
 	if (litmus_mode)
-		saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	peer = getpid();
-	pid_t pid = Fork();
-	if (pid == 0) {
-		pin(CHILD);
-		if (litmus_mode)
-			litmus(CHILD, trials, saw + trials);
-		else
-			count(CHILD, &o);
-		exit(0);
-	}
-	peer = pid;
-	pin(PARENT);
-	if (litmus_mode)
-		litmus(PARENT, trials, saw);
+		run_litmus(trials);
 	else
-		count(PARENT, &o);
-	wait_child(pid);
-	if (litmus_mode)
-		print_litmus(trials, saw);
-	else
-		print_result(&o, sh->counter);
+		run_peterson(&o);
 	return 0;
 }
