@@ -47,6 +47,7 @@ _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, 
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
 _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
 _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
+void exit_if_failed(int rc, const char *call); /* rc != 0: err_code(rc, call) */
 
 /* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */

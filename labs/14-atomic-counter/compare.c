@@ -29,12 +29,6 @@ struct bench {
 	pthread_mutex_t mutex; /* ROBUST_MUTEX's lock */
 };
 
-static void mutex_check(int rc, const char *call) /* pthread calls return the error */
-{
-	if (rc != 0)
-		err_code(rc, "%s", call);
-}
-
 static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 			const struct counter_opts *o, struct timespec *start)
 {
@@ -51,7 +45,7 @@ static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 		else if (m == SHM_SEM)
 			Sem_wait(&b->sem);
 		else if (m == ROBUST_MUTEX)
-			mutex_check(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
+			exit_if_failed(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
 		long v = b->counter;    /* load */
 		counter_step(o, me, v); /* yield with -y */
 		b->counter = v + 1;     /* store */
@@ -60,7 +54,7 @@ static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 		else if (m == SHM_SEM)
 			Sem_post(&b->sem);
 		else if (m == ROBUST_MUTEX)
-			mutex_check(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
+			exit_if_failed(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
 	}
 }
 
@@ -84,13 +78,13 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 	} else if (m == SHM_SEM) {
 		Sem_init(&b->sem, 1, 1);
 	} else if (m == ROBUST_MUTEX) {
-		mutex_check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-		mutex_check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+		exit_if_failed(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+		exit_if_failed(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
 			    "pthread_mutexattr_setpshared");
-		mutex_check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
+		exit_if_failed(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
 			    "pthread_mutexattr_setrobust");
-		mutex_check(pthread_mutex_init(&b->mutex, &attr), "pthread_mutex_init");
-		mutex_check(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
+		exit_if_failed(pthread_mutex_init(&b->mutex, &attr), "pthread_mutex_init");
+		exit_if_failed(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
 	}
 
 	pid_t pid = Fork();
@@ -110,7 +104,7 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 	} else if (m == SHM_SEM) {
 		Sem_destroy(&b->sem);
 	} else if (m == ROBUST_MUTEX) {
-		mutex_check(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
+		exit_if_failed(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
 	}
 	Munmap(b, sizeof *b);
 	return counter;

@@ -83,7 +83,7 @@ static uint32_t wait_for(struct index *ix, uint32_t seen, struct shared *sh, int
 }
 
 /* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
-static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+static void nap_or_give_up(const struct timespec *start, const struct copy_opts *o, const char *what)
 {
 	if (ms_since(start) > o->timeout * 1000)
 		err_quit("%s within %ld s", what, o->timeout);
@@ -159,18 +159,18 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
-		not_yet(&start, o, "no server came");
+		nap_or_give_up(&start, o, "no server came");
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
 	for (; st.st_size < (off_t)COPY_DATA; Fstat(fd, &st))
-		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+		nap_or_give_up(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
-		not_yet(&start, o, "the server did not make the object ready");
+		nap_or_give_up(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk, slots = sh->slots, line = sh->same_line; /* read once, checked */
 	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || COPY_DATA + (size_t)chunk * slots > size)
 		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
