@@ -92,3 +92,27 @@ int subcommand(int argc, char **argv, const struct subcommand *cmds,
 	}
 	return k;
 }
+
+/* Take flag (an option without a value, "--litmus") out of argv, before any
+ * "--", and say whether it was there; the rest, "--" included, is left in
+ * order for the lab's own parser. */
+bool take_flag(int *argc, char **argv, const char *flag)
+{
+	bool found = false;
+	int j = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], flag) == 0)
+			found = true;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return found;
+}

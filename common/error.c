@@ -93,3 +93,11 @@ void err_code(int rc, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* A call that returns its error number (pthread_*): 0 passes, anything else
+ * is "prog: call: strerror(rc)", exit 1. */
+void exit_if_failed(int rc, const char *call)
+{
+	if (rc != 0)
+		err_code(rc, "%s", call);
+}

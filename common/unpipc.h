@@ -47,9 +47,11 @@ _Noreturn void usage_error(const char *fmt, ...);  /* "prog: msg" + usage line, 
 _Noreturn void err_sys(const char *fmt, ...);      /* "prog: msg: strerror(errno)", exit 1 */
 _Noreturn void err_quit(const char *fmt, ...);     /* "prog: msg", exit 1 */
 _Noreturn void err_code(int rc, const char *fmt, ...); /* the same for a returned error number */
+void exit_if_failed(int rc, const char *call); /* rc != 0: err_code(rc, call) */
 
 /* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
+bool take_flag(int *argc, char **argv, const char *flag); /* "--fence" was there: taken out */
 
 /* A program with subcommands (06-08) describes each in a table ended by {NULL}:
  *   [CREATE] = {"create", "k:", "NAME SIZE"},
@@ -139,6 +141,14 @@ void Sem_post(sem_t *sem);
 #define COPY_SERVER 0
 #define COPY_CLIENT 1
 #define COPY_BOTH 2 /* the copy subcommand: fork one of each */
+
+/* Where a copier's data starts in its object: the first multiple of 4096 past
+ * the header, which each copier calls struct shared (so use it after that).
+ * A fixed number, not the page size, because it is part of the layout both
+ * sides (and the tests' tools) agree on. On 4 KiB pages the data is then
+ * page-aligned, away from the header's busy fields; with 16 or 64 KiB pages
+ * it starts mid-page, which still works: the object is mapped whole from 0. */
+#define COPY_DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 struct copy_opts {
 	int role;                /* COPY_SERVER, COPY_CLIENT or COPY_BOTH */

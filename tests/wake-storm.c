@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		fail("usage: wake-storm /NAME [serve]");
 	sigaction(SIGTERM, &sa, NULL);
 	if (serve) { /* what a server does before READY: 4 slots of 4096 bytes, nothing in them */
-		size_t size = DATA + 4 * 4096;
+		size_t size = COPY_DATA + 4 * 4096;
 		if ((fd = shm_open(argv[1], O_RDWR | O_CREAT | O_EXCL, 0600)) == -1 ||
 		    ftruncate(fd, (off_t)size) == -1)
 			fail(strerror(errno));

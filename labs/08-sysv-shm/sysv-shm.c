@@ -221,7 +221,7 @@ static void remove_segment(void)
 }
 
 /* -w SECONDS: time to look at `ipcs -m` from another terminal. */
-static void step(long hold)
+static void hold_for_ipcs(long hold)
 {
 	if (hold > 0)
 		sleep((unsigned)hold);
@@ -250,30 +250,30 @@ static void rmid_demo(long hold)
 	hold_signals(false);
 	printf("nattch=%lu  parent: shmget(0x%08lx): shmid %d, 4096 bytes\n", nattch(id),
 	       (unsigned long)own, id);
-	step(hold);
+	hold_for_ipcs(hold);
 	char *p = Shmat(id, NULL, 0);
 	memcpy(p, msg, sizeof msg);
 	printf("nattch=%lu  parent: shmat, stores \"%s\"\n", nattch(id), msg);
-	step(hold);
+	hold_for_ipcs(hold);
 
 	pid_t pid = Fork();
 	if (pid == 0) {
 		printf("nattch=%lu  child:  fork() gave the child the parent's attachment\n", nattch(id));
-		step(hold);
+		hold_for_ipcs(hold);
 		Shmdt(p);
 		printf("nattch=%lu  child:  shmdt\n", nattch(id));
-		step(hold);
+		hold_for_ipcs(hold);
 		Shmctl(id, IPC_RMID, NULL);
 		printf("nattch=%lu  child:  shmctl(IPC_RMID): marked for removal; "
 		       "ipcs -m shows it as \"dest\"\n", nattch(id));
-		step(hold);
+		hold_for_ipcs(hold);
 		exit(0);
 	}
 	wait_child(pid);
 	demo_shmid = -1; /* removed by the child; it goes with our shmdt */
 
 	printf("nattch=%lu  parent: still reads \"%s\"\n", nattch(id), p);
-	step(hold);
+	hold_for_ipcs(hold);
 	Shmdt(p);
 	struct shmid_ds ds;
 	if (shmctl(id, IPC_STAT, &ds) == -1) /* the raw call: this failure is the lesson */

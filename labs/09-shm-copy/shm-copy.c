@@ -41,12 +41,12 @@ struct shared {
 	uint32_t mode;     /* INPUT's permission bits, for OUTPUT (as cp does) */
 	uint32_t chunk;    /* bytes in the buffer: the server's -b */
 	volatile uint32_t len; /* bytes in the buffer, 0 = end of file: written by the server
-			    * before it posts full, read by the client after it waits full */
+			    * before it posts full, read by the client after it waits full;
+			    * volatile not for order (full gives that): the client's one read stays one */
 	sem_t empty;       /* 1: the buffer is the server's to fill */
 	sem_t full;        /* 1: the buffer is the client's to write out */
 	sem_t done;        /* client -> server: OUTPUT is complete */
 };                         /* then, from the next page: char data[chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 /* sem_wait, but not for ever: a peer silent for -t seconds is gone. */
 static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
@@ -56,7 +56,7 @@ static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
 }
 
 /* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
-static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+static void nap_or_give_up(const struct timespec *start, const struct copy_opts *o, const char *what)
 {
 	if (ms_since(start) > o->timeout * 1000)
 		err_quit("%s within %ld s", what, o->timeout);
@@ -66,7 +66,7 @@ static void not_yet(const struct timespec *start, const struct copy_opts *o, con
 static void server(const struct copy_opts *o)
 {
 	struct copy_file in;
-	size_t size = DATA + (size_t)o->chunk;
+	size_t size = COPY_DATA + (size_t)o->chunk;
 	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_SERVER);
@@ -79,7 +79,7 @@ static void server(const struct copy_opts *o)
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	Sem_init(&sh->empty, 1, 1); /* the buffer starts empty: the server goes first */
@@ -121,27 +121,27 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
-		not_yet(&start, o, "no server came");
+		nap_or_give_up(&start, o, "no server came");
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
-		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+	for (; st.st_size < (off_t)COPY_DATA; Fstat(fd, &st))
+		nap_or_give_up(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
-		not_yet(&start, o, "the server did not make the object ready");
+		nap_or_give_up(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk; /* read once, checked, our copy used */
-	if (chunk < 1 || DATA + (size_t)chunk > size)
+	if (chunk < 1 || COPY_DATA + (size_t)chunk > size)
 		err_quit("corrupt shared header (chunk %lu in %zu bytes)",
 			 (unsigned long)chunk, size);
 	/* one client per copy: a second one swaps 1 for 1 and leaves, the name untouched */
 	if (atomic_exchange(&sh->joined, 1) != 0)
 		err_quit("name '%s' is in use: its server has a client (%s)", o->label, o->name);
 	at_exit_shm_unlink(o->name); /* ours now: if we fail, the name goes with us */
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
 

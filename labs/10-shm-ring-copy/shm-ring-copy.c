@@ -38,12 +38,12 @@ struct shared {
 	uint32_t chunk;    /* bytes in each slot: the server's -b */
 	uint32_t slots;    /* slots in the ring: the server's -s */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the server
-			    * before it posts nfull, read by the client after it waits nfull */
+			    * before it posts nfull, read by the client after it waits nfull;
+			    * volatile not for order (nfull gives that): the client's one read stays one */
 	sem_t nempty;      /* slots the server may fill: starts at SLOTS */
 	sem_t nfull;       /* slots the client may write out: starts at 0 */
 	sem_t done;        /* client -> server: OUTPUT is complete */
 };                         /* then, from the next page: char data[slots][chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 /* sem_wait, but not for ever: a peer silent for -t seconds is gone. */
 static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
@@ -53,7 +53,7 @@ static void wait_for(sem_t *sem, const struct copy_opts *o, const char *peer)
 }
 
 /* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
-static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+static void nap_or_give_up(const struct timespec *start, const struct copy_opts *o, const char *what)
 {
 	if (ms_since(start) > o->timeout * 1000)
 		err_quit("%s within %ld s", what, o->timeout);
@@ -63,7 +63,7 @@ static void not_yet(const struct timespec *start, const struct copy_opts *o, con
 static void server(const struct copy_opts *o)
 {
 	struct copy_file in;
-	size_t size = DATA + (size_t)o->chunk * (size_t)o->slots;
+	size_t size = COPY_DATA + (size_t)o->chunk * (size_t)o->slots;
 	long long bytes = 0, chunks = 0;
 
 	copy_role(COPY_SERVER);
@@ -76,7 +76,7 @@ static void server(const struct copy_opts *o)
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	sh->slots = (uint32_t)o->slots;
@@ -120,27 +120,27 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
-		not_yet(&start, o, "no server came");
+		nap_or_give_up(&start, o, "no server came");
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
-		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+	for (; st.st_size < (off_t)COPY_DATA; Fstat(fd, &st))
+		nap_or_give_up(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
-		not_yet(&start, o, "the server did not make the object ready");
+		nap_or_give_up(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk, slots = sh->slots; /* read once, checked, our copies used */
-	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || DATA + (size_t)chunk * slots > size)
+	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || COPY_DATA + (size_t)chunk * slots > size)
 		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
 			 (unsigned long)slots, (unsigned long)chunk, size);
 	/* one client per copy: a second one swaps 1 for 1 and leaves, the name untouched */
 	if (atomic_exchange(&sh->joined, 1) != 0)
 		err_quit("name '%s' is in use: its server has a client (%s)", o->label, o->name);
 	at_exit_shm_unlink(o->name); /* ours now: if we fail, the name goes with us */
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
 

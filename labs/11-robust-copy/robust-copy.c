@@ -60,6 +60,7 @@ struct end {
 
 /* ---- stopping early: tell the peer ---- */
 
+/* volatile: mark_aborted reads both from a signal handler */
 static struct shared *volatile active; /* the object we hold a role in, while mapped */
 static volatile sig_atomic_t finished; /* the end handshake is done */
 
@@ -147,12 +148,12 @@ static void join(struct end *e)
 
 	Fstat(e->fd, &st);
 	check_owner(e->o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	for (; st.st_size < (off_t)DATA; Fstat(e->fd, &st)) {
+	for (; st.st_size < (off_t)COPY_DATA; Fstat(e->fd, &st)) {
 		if (past_timeout(e)) /* the creator sizes it first thing: not one of ours */
 			corrupt("size", (long long)st.st_size);
 		nap(); /* mapped before it has a size, the first load would be SIGBUS */
 	}
-	e->sh = Mmap(NULL, DATA, PROT_READ | PROT_WRITE, MAP_SHARED, e->fd, 0);
+	e->sh = Mmap(NULL, COPY_DATA, PROT_READ | PROT_WRITE, MAP_SHARED, e->fd, 0);
 	while ((magic = e->sh->magic) == 0) {
 		if (past_timeout(e))
 			err_quit("%s was never made ready (waited %ld s)", e->o->name, e->o->timeout);
@@ -171,9 +172,9 @@ static void join(struct end *e)
 	at_exit_shm_unlink(e->o->name);
 	hold_signals(false);
 	active = e->sh;
-	e->size = DATA;
+	e->size = COPY_DATA;
 	if (e->me == COPY_SERVER) { /* the client made it: give it room for the ring */
-		size_t size = DATA + e->chunk * e->slots;
+		size_t size = COPY_DATA + e->chunk * e->slots;
 		Posix_fallocate(e->fd, 0, (off_t)size);
 		active = NULL; /* while the mapping moves */
 		Munmap(e->sh, e->size);
@@ -194,7 +195,7 @@ static void attach(struct end *e, const struct copy_opts *o, int me)
 		e->chunk = (size_t)o->chunk;
 		e->slots = (size_t)o->slots;
 	}
-	e->size = DATA + e->chunk * e->slots;
+	e->size = COPY_DATA + e->chunk * e->slots;
 	at_exit_call(mark_aborted);
 	for (;;) {
 		hold_signals(true);
@@ -219,7 +220,7 @@ static void attach(struct end *e, const struct copy_opts *o, int me)
 			err_sys("shm_open %s", o->name);
 		/* removed between our two calls: try again */
 	}
-	e->data = (char *)e->sh + DATA;
+	e->data = (char *)e->sh + COPY_DATA;
 	sigbus_means("the shared object was truncated (by another process?)");
 }
 
@@ -234,7 +235,7 @@ static void map_ring(struct end *e)
 		corrupt("chunk", chunk);
 	if (slots < 1 || slots > SLOTS_MAX)
 		corrupt("slots", slots);
-	size_t size = DATA + (size_t)chunk * slots;
+	size_t size = COPY_DATA + (size_t)chunk * slots;
 	Fstat(e->fd, &st);
 	if (st.st_size < (off_t)size)
 		corrupt("size", (long long)st.st_size);
@@ -244,7 +245,7 @@ static void map_ring(struct end *e)
 	e->size = size;
 	e->chunk = chunk;
 	e->slots = slots;
-	e->data = (char *)e->sh + DATA;
+	e->data = (char *)e->sh + COPY_DATA;
 }
 
 /* Say we are set up, and wait (up to -t seconds from the start) for the

@@ -28,8 +28,8 @@ struct shared {
 	sem_t here[2];           /* each side posts its own once it is set up */
 	sem_t done;              /* client -> server: OUTPUT is complete, the name removed */
 	sem_t nempty, nfull;     /* the ring, as in lab 10 */
-	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file */
+	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file; volatile not
+					  * for order (nfull gives that): one read stays one */
 };                               /* then, from the next page: char data[slots][chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 #endif

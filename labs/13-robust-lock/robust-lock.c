@@ -47,13 +47,6 @@ struct shared {
 	pthread_mutex_t mutex; /* part 2's lock */
 };
 
-/* pthread calls return the error number instead of setting errno. */
-static void check(int rc, const char *call)
-{
-	if (rc != 0)
-		err_code(rc, "%s", call);
-}
-
 /* The child's critical section, cut short: a -= MOVE happens, b += MOVE never does. */
 static _Noreturn void move_and_die(struct shared *sh)
 {
@@ -180,15 +173,15 @@ static void part_mutex(struct shared *sh, char *result, size_t len)
 
 	printf("part 2: the lock is a robust, process-shared pthread mutex\n");
 	*sh = (struct shared){.a = TOTAL - 50, .b = 50};
-	check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-	check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+	exit_if_failed(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+	exit_if_failed(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
 	      "pthread_mutexattr_setpshared");
-	check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "pthread_mutexattr_setrobust");
-	check(pthread_mutex_init(&sh->mutex, &attr), "pthread_mutex_init");
-	check(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
+	exit_if_failed(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "pthread_mutexattr_setrobust");
+	exit_if_failed(pthread_mutex_init(&sh->mutex, &attr), "pthread_mutex_init");
+	exit_if_failed(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
 	pid_t pid = Fork();
 	if (pid == 0) {
-		check(pthread_mutex_lock(&sh->mutex), "pthread_mutex_lock");
+		exit_if_failed(pthread_mutex_lock(&sh->mutex), "pthread_mutex_lock");
 		printf("child: pthread_mutex_lock: got the lock\n");
 		move_and_die(sh);
 	}
@@ -201,13 +194,13 @@ static void part_mutex(struct shared *sh, char *result, size_t len)
 		err_code(rc, "pthread_mutex_lock");
 	printf("parent: pthread_mutex_lock: EOWNERDEAD: the owner died, the lock is ours now\n");
 	check_and_repair(sh);
-	check(pthread_mutex_consistent(&sh->mutex), "pthread_mutex_consistent");
+	exit_if_failed(pthread_mutex_consistent(&sh->mutex), "pthread_mutex_consistent");
 	printf("parent: pthread_mutex_consistent: the mutex is usable again\n");
-	check(pthread_mutex_unlock(&sh->mutex), "pthread_mutex_unlock");
-	check(pthread_mutex_lock(&sh->mutex), "pthread_mutex_lock");
+	exit_if_failed(pthread_mutex_unlock(&sh->mutex), "pthread_mutex_unlock");
+	exit_if_failed(pthread_mutex_lock(&sh->mutex), "pthread_mutex_lock");
 	printf("parent: pthread_mutex_unlock, then pthread_mutex_lock: 0, as usual\n");
-	check(pthread_mutex_unlock(&sh->mutex), "pthread_mutex_unlock");
-	check(pthread_mutex_destroy(&sh->mutex), "pthread_mutex_destroy");
+	exit_if_failed(pthread_mutex_unlock(&sh->mutex), "pthread_mutex_unlock");
+	exit_if_failed(pthread_mutex_destroy(&sh->mutex), "pthread_mutex_destroy");
 	reap(pid);
 	snprintf(result, len, "robust mutex: recovered, sum=%ld; ", sh->a + sh->b);
 }

@@ -24,7 +24,6 @@
 #include <stdatomic.h>
 
 /* compare.c: --compare, the same count done with five kinds of lock */
-bool take_compare_option(int *argc, char **argv);
 int compare_methods(const struct counter_opts *o);
 
 struct shared {
@@ -47,7 +46,7 @@ int main(int argc, char **argv)
 	struct shared *sh;
 
 	prog_init(argv, "[-q] [-y] [-v] [--compare] NLOOP");
-	bool compare = take_compare_option(&argc, argv);
+	bool compare = take_flag(&argc, argv, "--compare");
 	parse_counter_args(argc, argv, "v", &o);
 
 	sh = Mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -6,7 +6,7 @@
  * gate and NLOOP increments per process: no lock (02), a named semaphore (03),
  * a semaphore in shared memory (04), a robust process-shared mutex (13) and
  * the atomic (14). A file of its own, so that atomic-counter.c against lab 05
- * shows just the atomic idea; atomic-counter.c declares the two it calls.
+ * shows just the atomic idea; atomic-counter.c declares the one it calls.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS is Linux and BSD, not POSIX.1-2008 */
 #include "unpipc.h"
@@ -29,34 +29,6 @@ struct bench {
 	pthread_mutex_t mutex; /* ROBUST_MUTEX's lock */
 };
 
-/* Take --compare out of argv (before any "--"), leaving the rest to parse_counter_args. */
-bool take_compare_option(int *argc, char **argv)
-{
-	bool found = false;
-	int j = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], "--compare") == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
-
-static void mutex_check(int rc, const char *call) /* pthread calls return the error */
-{
-	if (rc != 0)
-		err_code(rc, "%s", call);
-}
-
 static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 			const struct counter_opts *o, struct timespec *start)
 {
@@ -73,7 +45,7 @@ static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 		else if (m == SHM_SEM)
 			Sem_wait(&b->sem);
 		else if (m == ROBUST_MUTEX)
-			mutex_check(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
+			exit_if_failed(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
 		long v = b->counter;    /* load */
 		counter_step(o, me, v); /* yield with -y */
 		b->counter = v + 1;     /* store */
@@ -82,7 +54,7 @@ static void bench_count(struct bench *b, sem_t *named, enum method m, int me,
 		else if (m == SHM_SEM)
 			Sem_post(&b->sem);
 		else if (m == ROBUST_MUTEX)
-			mutex_check(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
+			exit_if_failed(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
 	}
 }
 
@@ -106,13 +78,13 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 	} else if (m == SHM_SEM) {
 		Sem_init(&b->sem, 1, 1);
 	} else if (m == ROBUST_MUTEX) {
-		mutex_check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-		mutex_check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+		exit_if_failed(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+		exit_if_failed(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
 			    "pthread_mutexattr_setpshared");
-		mutex_check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
+		exit_if_failed(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
 			    "pthread_mutexattr_setrobust");
-		mutex_check(pthread_mutex_init(&b->mutex, &attr), "pthread_mutex_init");
-		mutex_check(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
+		exit_if_failed(pthread_mutex_init(&b->mutex, &attr), "pthread_mutex_init");
+		exit_if_failed(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy");
 	}
 
 	pid_t pid = Fork();
@@ -132,7 +104,7 @@ static long run_method(enum method m, const struct counter_opts *o, double *seco
 	} else if (m == SHM_SEM) {
 		Sem_destroy(&b->sem);
 	} else if (m == ROBUST_MUTEX) {
-		mutex_check(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
+		exit_if_failed(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
 	}
 	Munmap(b, sizeof *b);
 	return counter;

@@ -184,28 +184,6 @@ static void count(int me, const struct counter_opts *o)
 	}
 }
 
-/* Take OPTION out of argv (before any "--"); was it there? */
-static bool take_option(int *argc, char **argv, const char *option)
-{
-	bool found = false;
-	int j = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], option) == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
-
 /* --litmus [TRIALS]: what is left of argv after --litmus and --fence. */
 static long parse_trials(int argc, char **argv)
 {
@@ -232,15 +210,52 @@ static void print_litmus(long trials, const unsigned char *saw)
 	printf("both saw 0 in %ld of %ld trials\n", n[0][0], trials);
 }
 
+/* --litmus: each process runs the trials on its own CPU, then the parent counts. */
+static void run_litmus(long trials)
+{
+	/* [0, trials): the parent's results; [trials, 2 trials): the child's */
+	unsigned char *saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	peer = getpid();
+	pid_t pid = Fork();
+	if (pid == 0) {
+		pin(CHILD);
+		litmus(CHILD, trials, saw + trials);
+		exit(0);
+	}
+	peer = pid;
+	pin(PARENT);
+	litmus(PARENT, trials, saw);
+	wait_child(pid);
+	print_litmus(trials, saw);
+}
+
+/* Peterson's lock around the counter, as labs 02-05 count. */
+static void run_peterson(const struct counter_opts *o)
+{
+	peer = getpid();
+	pid_t pid = Fork();
+	if (pid == 0) {
+		pin(CHILD);
+		count(CHILD, o);
+		exit(0);
+	}
+	peer = pid;
+	pin(PARENT);
+	count(PARENT, o);
+	wait_child(pid);
+	print_result(o, sh->counter);
+}
+
 int main(int argc, char **argv)
 {
 	struct counter_opts o;
 	long trials = 0;
-	unsigned char *saw = NULL; /* [0, trials): the parent's results; [trials, 2 trials): the child's */
 
 	prog_init(argv, "[-q] [-y] [--fence] NLOOP | --litmus [--fence] [TRIALS]");
-	bool litmus_mode = take_option(&argc, argv, "--litmus");
-	fence = take_option(&argc, argv, "--fence");
+	bool litmus_mode = take_flag(&argc, argv, "--litmus");
+	fence = take_flag(&argc, argv, "--fence");
 	if (litmus_mode)
 		trials = parse_trials(argc, argv);
 	else
@@ -250,29 +265,8 @@ int main(int argc, char **argv)
 	if (!atomic_is_lock_free(&sh->arrived[0])) /* a hidden lock would not be shared (lab 14) */
 		err_quit("_Atomic long is not lock-free here, so it cannot work between processes");
 	if (litmus_mode)
-		saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	peer = getpid();
-	pid_t pid = Fork();
-	if (pid == 0) {
-		pin(CHILD);
-		if (litmus_mode)
-			litmus(CHILD, trials, saw + trials);
-		else
-			count(CHILD, &o);
-		exit(0);
-	}
-	peer = pid;
-	pin(PARENT);
-	if (litmus_mode)
-		litmus(PARENT, trials, saw);
+		run_litmus(trials);
 	else
-		count(PARENT, &o);
-	wait_child(pid);
-	if (litmus_mode)
-		print_litmus(trials, saw);
-	else
-		print_result(&o, sh->counter);
+		run_peterson(&o);
 	return 0;
 }

@@ -83,7 +83,7 @@ static uint32_t wait_for(struct index *ix, uint32_t seen, struct shared *sh, int
 }
 
 /* The client's polls while the server sets up: 10 ms naps, up to -t seconds. */
-static void not_yet(const struct timespec *start, const struct copy_opts *o, const char *what)
+static void nap_or_give_up(const struct timespec *start, const struct copy_opts *o, const char *what)
 {
 	if (ms_since(start) > o->timeout * 1000)
 		err_quit("%s within %ld s", what, o->timeout);
@@ -93,7 +93,7 @@ static void not_yet(const struct timespec *start, const struct copy_opts *o, con
 static void server(const struct copy_opts *o)
 {
 	struct copy_file in;
-	size_t size = DATA + (size_t)o->chunk * (size_t)o->slots;
+	size_t size = COPY_DATA + (size_t)o->chunk * (size_t)o->slots;
 	uint32_t slots = (uint32_t)o->slots;
 	long long bytes = 0, chunks = 0;
 
@@ -107,7 +107,7 @@ static void server(const struct copy_opts *o)
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	sh->mode = (uint32_t)in.mode;
 	sh->chunk = (uint32_t)o->chunk;
 	sh->slots = slots;
@@ -159,20 +159,20 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 			check_shm_name(o->name); /* someone else's? */
 		if (errno != ENOENT)
 			err_sys("shm_open %s", o->name);
-		not_yet(&start, o, "no server came");
+		nap_or_give_up(&start, o, "no server came");
 	}
 	Fstat(fd, &st);
 	check_owner(o->name, st.st_uid, st.st_mode); /* ours, 0600: or it may be a trap */
-	for (; st.st_size < (off_t)DATA; Fstat(fd, &st))
-		not_yet(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
+	for (; st.st_size < (off_t)COPY_DATA; Fstat(fd, &st))
+		nap_or_give_up(&start, o, "the server did not size the object"); /* a 0-byte object: SIGBUS */
 	size_t size = (size_t)st.st_size;
 	struct shared *sh = Mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	Close(fd);
 	sigbus_means("the shared object was truncated (by another process?)");
 	while (sh->ready != READY)
-		not_yet(&start, o, "the server did not make the object ready");
+		nap_or_give_up(&start, o, "the server did not make the object ready");
 	uint32_t chunk = sh->chunk, slots = sh->slots, line = sh->same_line; /* read once, checked */
-	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || DATA + (size_t)chunk * slots > size)
+	if (chunk < 1 || slots < 1 || slots > SLOTS_MAX || COPY_DATA + (size_t)chunk * slots > size)
 		err_quit("corrupt shared header (%lu slots of %lu bytes in %zu bytes)",
 			 (unsigned long)slots, (unsigned long)chunk, size);
 	if (line > 1)
@@ -186,7 +186,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 		err_quit("name '%s' is in use (%s)", o->label, o->name);
 	at_exit_shm_unlink(o->name); /* joined: if we fail, the name goes with us */
 	hold_signals(false); /* now the server can watch us */
-	char *data = (char *)sh + DATA;
+	char *data = (char *)sh + COPY_DATA;
 	struct index *head = &sh->line[0][0], *tail = line ? &sh->line[0][1] : &sh->line[1][0];
 	if (out->fd == -1) /* the copy subcommand made it already */
 		open_output(out, o->output);
@@ -229,7 +229,7 @@ static void client(const struct copy_opts *o, struct copy_file *out)
  * They are taken out of argv here, before parse_copy_args sees the rest;
  * "--" ends them, and goes with the rest to parse_copy_args, whose getopt
  * ends its options there too. */
-static void take_options(int *argc, char **argv, long *count)
+static void take_spin_options(int *argc, char **argv, long *count)
 {
 	bool is_client = *argc > 1 && strcmp(argv[1], "client") == 0;
 	bool is_ping = *argc > 1 && strcmp(argv[1], "pingpong") == 0;
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 			"[--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | "
 			"copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | "
 			"pingpong [-c COUNT] [--spin US]");
-	take_options(&argc, argv, &count);
+	take_spin_options(&argc, argv, &count);
 	if (argc > 1 && strcmp(argv[1], "pingpong") == 0) {
 		futex_check();
 		pingpong(count, spin_us);

@@ -33,12 +33,12 @@ struct shared {
 			       * compare-and-swap) once it has mapped: a second client finds it taken */
 	struct index done; /* client -> server: 1 once OUTPUT is complete */
 	volatile uint32_t len[SLOTS_MAX]; /* bytes in each slot, 0 = end of file: written by the
-			    * server before it advances head, read by the client after */
+			    * server before it advances head, read by the client after;
+			    * volatile not for order (head gives that): the client's one read stays one */
 	/* head (slots filled: server) on line[0]; tail (slots emptied: client) on
 	 * line[1], or beside head on line[0] with --same-line */
 	_Alignas(CACHE_LINE) struct index line[2][CACHE_LINE / sizeof(struct index)];
 };                         /* then, from the next page: char data[slots][chunk] */
-#define DATA ((sizeof(struct shared) / 4096 + 1) * 4096)
 
 /* futex.c: the sleep and the wake-up. wait_change returns once ix->at is no
  * longer `seen` (its new value), after spinning up to `spin_us` microseconds
