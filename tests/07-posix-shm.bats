@@ -337,6 +337,7 @@ owner:  $(id -un) (uid $(id -u)), group $(id -gn) (gid $(id -g))"
 
 @test "07: the object truncated under read or write: it says so and exits 1, not SIGBUS" {
 	local cmd
+	need_delay
 	for cmd in write read; do
 		"$BIN/07-posix-shm" create demo 65536 >/dev/null
 		"$BIN/07-posix-shm" write demo >/dev/null

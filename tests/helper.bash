@@ -269,6 +269,14 @@ interrupt_at_sem_link() {
 	[ -z "$left" ] || fail "'$*' left$left"
 }
 
+# What start_delayed needs, else the test is skipped: a test that makes
+# something before it calls start_delayed checks first, so a skip leaves nothing.
+need_delay() {
+	command -v strace >/dev/null || skip "needs strace, to hold the lab inside a system call"
+	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
+	skip_under_valgrind "strace and valgrind do not trace one process together"
+}
+
 # Start a lab in the background under strace, with every SYSCALL (on PATH
 # only, if PATH is not empty: strace -P) held SECONDS before it returns: a
 # window a test can act in, e.g. between creating an object and registering
@@ -282,9 +290,7 @@ start_delayed() {
 	[[ $1 != *:* ]] || when=:${1#*:}
 	shift 3
 	[ -n "${path[1]}" ] || path=()
-	command -v strace >/dev/null || skip "needs strace, to hold the lab inside a system call"
-	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
-	skip_under_valgrind "strace and valgrind do not trace one process together"
+	need_delay
 	: >"$BATS_TEST_TMPDIR/out"
 	strace -D -f -qq -o /dev/null "${path[@]}" -e trace="$call" \
 		-e inject="$call:delay_exit=$((secs * 1000000))$when" "$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
