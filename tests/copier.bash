@@ -213,10 +213,12 @@ copier_sparse_5g_to_stdout() {
 	assert_equal "$(sort err)" "$(summary 5368709120 "$1")"
 }
 
-# a sparse 5 GiB input copied to a file is byte-exact
+# a sparse 5 GiB input copied to a file is byte-exact. Writing 5 GiB to a file
+# takes half a minute where streaming it takes seconds; the stream above counts
+# the same offsets past 4 GiB, so make test leaves this one to make check.
 copier_sparse_5g_to_file() {
 	local avail
-	slow_scenario 10 "a 5 GiB copy"
+	slow_scenario none "a 5 GiB copy to a file"
 	skip_under_valgrind "5 GiB takes minutes there; the plain, sanitizer and musl runs copy it"
 	avail=$(df -P -k . | awk 'NR == 2 { print $4 }')
 	[ "$avail" -gt $((7 * 1024 * 1024)) ] ||

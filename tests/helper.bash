@@ -63,11 +63,22 @@ need_strace() {
 }
 
 # slow_scenario LAB WHAT: WHAT takes many seconds, and every lab of a family
-# repeats it. make test runs it for lab LAB only; SHMLAB_SLOW=1 (make check sets
-# it for one pass) runs it for every lab. tests/run lists the others as SLOW.
+# repeats it. make test runs it for lab LAB only (none: for no lab, when a
+# cheaper scenario of make test covers what it counts); SHMLAB_SLOW=1 (make
+# check sets it for one pass) runs it for every lab. tests/run lists the others
+# as SLOW.
 slow_scenario() {
-	[ -n "${SHMLAB_SLOW:-}" ] || [[ ${BATS_TEST_FILENAME##*/} == "$1"-* ]] ||
+	[ -n "${SHMLAB_SLOW:-}" ] || [[ ${BATS_TEST_FILENAME##*/} == "$1"-* ]] || {
+		[ "$1" = none ] && skip "slow: $2; make check (SHMLAB_SLOW=1) runs it for every lab"
 		skip "slow: $2; make test runs it for lab $1 only, make check (SHMLAB_SLOW=1) for every lab"
+	}
+}
+
+# slow_rounds N FULL: how many rounds a loop of random moments runs, N in make
+# test and FULL with SHMLAB_SLOW=1 (make check's musl pass); the moments are
+# drawn afresh in every run.
+slow_rounds() {
+	if [ -n "${SHMLAB_SLOW:-}" ]; then echo "$2"; else echo "$1"; fi
 }
 
 # Some tests cannot run under valgrind (too slow, or valgrind itself in the way).

@@ -282,9 +282,10 @@ theirs() { printf '%s belongs to uid %s (%s), not to you: someone else created y
 }
 
 @test "trust: 13's parent killed with SIGKILL at random moments: its child never lingers" {
-	local i
+	local i rounds
 	skip_under_valgrind "a run takes seconds there: too few random moments in the time"
-	for ((i = 1; i <= 40; i++)); do
+	rounds=$(slow_rounds 12 40)
+	for ((i = 1; i <= rounds; i++)); do
 		start lab "$BIN/13-robust-lock" -t 1
 		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 		kill -9 "$pid" 2>/dev/null || true
