@@ -365,6 +365,12 @@ child 179"
 	run -2 labs/tools/lab-diff.sh 02
 	assert_output --partial "give two labs, e.g. make diff A=02 B=03"
 	run -2 labs/tools/lab-diff.sh "" 03
+	# an option it does not know is not taken for a lab
+	run -2 labs/tools/lab-diff.sh --bogus 02 03
+	assert_output - <<-'EOF'
+		lab-diff: unknown option '--bogus'
+		usage: lab-diff [--code] A B   (two lab numbers, e.g. lab-diff 02 03)
+	EOF
 	run -2 make -s --no-print-directory diff A=02 B=99
 	assert_output --partial "lab-diff: no lab 99"
 	run -2 make -s --no-print-directory diff

@@ -26,14 +26,20 @@ cd "$(dirname "$0")/../.." || exit 1
 me=lab-diff
 usage="usage: $me [--code] A B   (two lab numbers, e.g. $me 02 03)"
 
+die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
+
 code=
-case ${1:-} in
--h | --help) echo "$usage"; exit 0 ;;
---code) code=1; shift ;;
-esac
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) echo "$usage"; exit 0 ;;
+	--code) code=1; shift ;;
+	--) shift; break ;;
+	-?*) die_usage "unknown option '$1'" ;;
+	*) break ;;
+	esac
+done
 if [ $# -ne 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
-	printf '%s: give two labs, e.g. make diff A=02 B=03\n%s\n' "$me" "$usage" >&2
-	exit 2
+	die_usage "give two labs, e.g. make diff A=02 B=03"
 fi
 
 # 2, 02 or 02-shared-race -> labs/02-shared-race
