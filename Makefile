@@ -120,8 +120,11 @@ clean:
 # The instructor's kit (labs/tools/):
 #   make race [LAB=02] [N=20] [ARGS="-q 1000000"]  lost updates over N runs, in one line
 #   make timeline [ARGS="-y -v 8"]   lab 02's trace drawn as $(BUILD)/timeline.svg
-#   make diff A=02 B=03 [CODE=1]     what lab B changes in lab A, as diff -u
-#                                    (CODE=1: without the header comments)
+#   make diff A=02 B=03 [CODE=1] [NEW=1]
+#                                    what lab B changes in lab A, as diff -u file by
+#                                    file; a file only one lab has is named, not shown
+#                                    (CODE=1: without the header comments; NEW=1:
+#                                    such files whole)
 #   make clean-ipc [DRY=1]           remove (DRY=1: list) your leftover shmlab objects
 .PHONY: race timeline diff clean-ipc
 all: $(BIN)/timeline
@@ -140,7 +143,7 @@ timeline: $(BIN)/02-shared-race $(BIN)/timeline
 	@echo "wrote $(BUILD)/timeline.svg"
 
 diff:
-	@labs/tools/lab-diff.sh $(if $(CODE),--code) "$(A)" "$(B)"
+	@labs/tools/lab-diff.sh $(if $(CODE),--code) $(if $(NEW),--new) "$(A)" "$(B)"
 
 clean-ipc:
 	@labs/tools/clean-ipc.sh $(if $(DRY),-n)

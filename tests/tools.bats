@@ -333,8 +333,13 @@ child 179"
 	run -0 make -s --no-print-directory diff A=02 B=03 CODE=1
 	assert_output "$code"
 	# several sources: each file loses its own header, a new one too, and keeps
-	# its ---/+++ lines; a new file is all its code after the header comment
+	# its ---/+++ lines; a new file shown whole (--new) is all its code after
+	# the header comment
 	run -0 labs/tools/lab-diff.sh --code 13 14
+	assert_line "new in 14-atomic-counter: compare.c ($(wc -l <labs/14-atomic-counter/compare.c) lines) - read it whole: less labs/14-atomic-counter/compare.c"
+	refute_line "+++ labs/14-atomic-counter/compare.c"
+	run -0 labs/tools/lab-diff.sh --code --new 13 14
+	assert_equal "$output" "$(labs/tools/lab-diff.sh --new --code 13 14)"
 	assert_line "+++ labs/14-atomic-counter/compare.c"
 	refute_output --partial "14-atomic-counter - no lock at all"
 	refute_output --partial "compare.c - 14-atomic-counter --compare"
@@ -365,14 +370,20 @@ child 179"
 	run -2 labs/tools/lab-diff.sh 02
 	assert_output --partial "give two labs, e.g. make diff A=02 B=03"
 	run -2 labs/tools/lab-diff.sh "" 03
+	# an option it does not know is not taken for a lab
+	run -2 labs/tools/lab-diff.sh --bogus 02 03
+	assert_output - <<-'EOF'
+		lab-diff: unknown option '--bogus'
+		usage: lab-diff [--code] [--new] A B   (two lab numbers, e.g. lab-diff 02 03)
+	EOF
 	run -2 make -s --no-print-directory diff A=02 B=99
 	assert_output --partial "lab-diff: no lab 99"
 	run -2 make -s --no-print-directory diff
 	assert_output --partial "give two labs"
 }
 
-@test "diff: labs with several sources, file by file: main file first, then the new ones whole" {
-	local multi='' main f
+@test "diff: labs with several sources, file by file: main file first, then the new ones named, or whole with --new" {
+	local multi='' main f n
 	for d in labs/[0-9][0-9]-*/; do
 		[ "$(find "$d" -maxdepth 1 -name '*.[ch]' | wc -l)" -ge 2 ] && { multi=${d%/}; break; }
 	done
@@ -381,6 +392,21 @@ child 179"
 	run -0 labs/tools/lab-diff.sh 02 "${multi#labs/}"
 	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
 	assert_line --index 1 "+++ $main"
+	for f in "$multi"/*.[ch]; do
+		[ "$f" != "$main" ] || continue
+		# named in one line, with its length and how to read it; not shown
+		n=$(wc -l <"$f")
+		assert_line "new in ${multi#labs/}: ${f##*/} ($n line$([ "$n" -eq 1 ] || echo s)) - read it whole: less $f"
+		refute_line "+++ $f"
+	done
+	# the diff of the main files, then one line for each new file, nothing else
+	assert_equal "$(grep -vc '^new in ' <<<"$output")" \
+		"$(diff -u labs/02-shared-race/shared-race.c "$main" | wc -l)"
+	assert_equal "$(grep -c '^new in ' <<<"$output")" "$(($(find "$multi" -maxdepth 1 -name '*.[ch]' | wc -l) - 1))"
+	run -0 labs/tools/lab-diff.sh --new 02 "${multi#labs/}"
+	assert_line --index 0 "--- labs/02-shared-race/shared-race.c"
+	assert_line --index 1 "+++ $main"
+	refute_output --partial "new in "
 	for f in "$multi"/*.[ch]; do
 		[ "$f" != "$main" ] || continue
 		# added, whole: as diff -u against /dev/null, under the file's own name
@@ -431,6 +457,17 @@ fake_labs() {
 		-int main(void) { return 0; }
 		+#include "two.h"
 		+int main(void) { return TWO; }
+		new in 02-two: two.h (1 line) - read it whole: less labs/02-two/two.h
+	EOF
+	run -0 "$root/labs/tools/lab-diff.sh" --new 01 02
+	assert_output - <<-'EOF'
+		--- labs/01-one/one.c
+		+++ labs/02-two/two.c
+		@@ -1,2 +1,2 @@
+		-#include "unpipc.h"
+		-int main(void) { return 0; }
+		+#include "two.h"
+		+int main(void) { return TWO; }
 		--- /dev/null
 		+++ labs/02-two/two.h
 		@@ -0,0 +1 @@
@@ -450,10 +487,32 @@ fake_labs() {
 	assert_output "lab-diff: no .c or .h file in labs/04-empty"
 }
 
-@test "diff: files paired by role (main, header), then by name; one lab's own files last, whole" {
+@test "diff: files paired by role (main, header), then by name; one lab's own files last, named" {
 	local root
 	root=$(fake_labs)
 	run -0 "$root/labs/tools/lab-diff.sh" 05 06
+	assert_output - <<-'EOF'
+		--- labs/05-alpha/alpha.c
+		+++ labs/06-beta/beta.c
+		@@ -1,2 +1,2 @@
+		-#include "alpha.h"
+		+#include "layout.h"
+		 int main(void) { return extra(A); }
+		--- labs/05-alpha/alpha.h
+		+++ labs/06-beta/layout.h
+		@@ -1 +1 @@
+		-#define A 1
+		+#define A 2
+		--- labs/05-alpha/extra.c
+		+++ labs/06-beta/extra.c
+		@@ -1 +1 @@
+		-int extra(int x) { return x; }
+		+int extra(int x) { return x + 1; }
+		gone in 06-beta: gone.c (1 line) - read it whole: less labs/05-alpha/gone.c
+		new in 06-beta: new.c (1 line) - read it whole: less labs/06-beta/new.c
+	EOF
+	# with --new, whole, in the same place: removed, then added
+	run -0 "$root/labs/tools/lab-diff.sh" --new 05 06
 	assert_output - <<-'EOF'
 		--- labs/05-alpha/alpha.c
 		+++ labs/06-beta/beta.c
@@ -484,6 +543,13 @@ fake_labs() {
 	run -0 "$root/labs/tools/lab-diff.sh" 06 05
 	assert_line --index 0 "--- labs/06-beta/beta.c"
 	assert_line --index 1 "+++ labs/05-alpha/alpha.c"
+	assert_equal "$(grep -E '^(gone|new) in ' <<<"$output")" \
+		"gone in 05-alpha: new.c (1 line) - read it whole: less labs/06-beta/new.c
+new in 05-alpha: gone.c (1 line) - read it whole: less labs/05-alpha/gone.c"
+	refute_output --partial "/dev/null"
+	run -0 "$root/labs/tools/lab-diff.sh" --new 06 05
+	assert_line --index 0 "--- labs/06-beta/beta.c"
+	assert_line --index 1 "+++ labs/05-alpha/alpha.c"
 	assert_equal "$(grep -A1 -xF -e '--- labs/06-beta/new.c' <<<"$output")" $'--- labs/06-beta/new.c\n+++ /dev/null'
 	assert_equal "$(grep -A1 -xF -e '--- /dev/null' <<<"$output")" $'--- /dev/null\n+++ labs/05-alpha/gone.c'
 }
@@ -497,20 +563,29 @@ fake_labs() {
 		assert_equal "$(labs/tools/lab-diff.sh 01 "${d#labs/}" | sed -n 2p)" "+++ $main"
 	done
 	# 14 moved --compare into compare.c: atomic-counter.c against anonymous-shm.c is
-	# the lesson, alone, and compare.c follows, added
+	# the lesson, alone, and compare.c follows, named (with --new, added)
+	local lesson
+	lesson=$(diff -u labs/05-anonymous-shm/anonymous-shm.c labs/14-atomic-counter/atomic-counter.c \
+		--label labs/05-anonymous-shm/anonymous-shm.c --label labs/14-atomic-counter/atomic-counter.c || true) # diff says 1: they differ
 	run -0 labs/tools/lab-diff.sh 05 14
-	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" \
-		"$(diff -u labs/05-anonymous-shm/anonymous-shm.c labs/14-atomic-counter/atomic-counter.c \
-			--label labs/05-anonymous-shm/anonymous-shm.c --label labs/14-atomic-counter/atomic-counter.c)"
+	assert_output "$lesson
+new in 14-atomic-counter: compare.c ($(wc -l <labs/14-atomic-counter/compare.c) lines) - read it whole: less labs/14-atomic-counter/compare.c"
+	run -0 labs/tools/lab-diff.sh --new 05 14
+	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" "$lesson"
 	assert_equal "$(grep -E '^(---|\+\+\+) ' <<<"$output")" "--- labs/05-anonymous-shm/anonymous-shm.c
 +++ labs/14-atomic-counter/atomic-counter.c
 --- /dev/null
 +++ labs/14-atomic-counter/compare.c"
 	# 16's ring against 10's, then its three new files in name order
+	lesson=$(diff -u labs/10-shm-ring-copy/shm-ring-copy.c labs/16-lockfree-ring/lockfree-ring.c \
+		--label labs/10-shm-ring-copy/shm-ring-copy.c --label labs/16-lockfree-ring/lockfree-ring.c || true) # diff says 1: they differ
 	run -0 labs/tools/lab-diff.sh 10 16
-	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" \
-		"$(diff -u labs/10-shm-ring-copy/shm-ring-copy.c labs/16-lockfree-ring/lockfree-ring.c \
-			--label labs/10-shm-ring-copy/shm-ring-copy.c --label labs/16-lockfree-ring/lockfree-ring.c)"
+	assert_output "$lesson
+$(for f in futex.c lockfree-ring.h pingpong.c; do
+		echo "new in 16-lockfree-ring: $f ($(wc -l <labs/16-lockfree-ring/$f) lines) - read it whole: less labs/16-lockfree-ring/$f"
+	done)"
+	run -0 labs/tools/lab-diff.sh --new 10 16
+	assert_equal "$(sed '/^--- \/dev\/null$/,$d' <<<"$output")" "$lesson"
 	assert_equal "$(grep -E '^(---|\+\+\+) ' <<<"$output")" "--- labs/10-shm-ring-copy/shm-ring-copy.c
 +++ labs/16-lockfree-ring/lockfree-ring.c
 --- /dev/null
@@ -519,6 +594,40 @@ fake_labs() {
 +++ labs/16-lockfree-ring/lockfree-ring.h
 --- /dev/null
 +++ labs/16-lockfree-ring/pingpong.c"
+}
+
+@test "diff: make diff A=05 B=14 is the lesson: compare.c named in one line, none of it shown" {
+	local n
+	n=$(wc -l <labs/14-atomic-counter/compare.c)
+	run -0 make -s --no-print-directory diff A=05 B=14
+	assert_equal "$(grep -c 'compare\.c' <<<"$output")" 2 # the prototype's comment, and the line naming it
+	assert_line "new in 14-atomic-counter: compare.c ($n lines) - read it whole: less labs/14-atomic-counter/compare.c"
+	refute_output --partial "/dev/null"
+	# every +/- line is atomic-counter.c's change to anonymous-shm.c; compare.c adds none
+	assert_equal "$(grep -c '^[-+]' <<<"$output")" \
+		"$(diff -u labs/05-anonymous-shm/anonymous-shm.c labs/14-atomic-counter/atomic-counter.c | grep -c '^[-+]')"
+	[ "$(grep -c '^[-+]' <<<"$output")" -lt "$n" ] || fail "the lesson is longer than compare.c"
+	assert_equal "$(grep -vc '^[-+ @]' <<<"$output")" 1
+}
+
+@test "diff: NEW=1 (--new) shows the files only one lab has whole, as before" {
+	local n
+	n=$(wc -l <labs/14-atomic-counter/compare.c)
+	run -0 make -s --no-print-directory diff A=05 B=14 NEW=1
+	assert_output "$(labs/tools/lab-diff.sh --new 05 14)"
+	refute_output --partial "new in "
+	# compare.c added, every line of it, after the main files' diff
+	assert_equal "$(sed -n '\|^+++ labs/14-atomic-counter/compare.c$|,$p' <<<"$output")" \
+		"+++ labs/14-atomic-counter/compare.c
+@@ -0,0 +1,$n @@
+$(sed 's/^/+/' labs/14-atomic-counter/compare.c)"
+	assert_equal "$(grep -c '^[-+]' <<<"$output")" \
+		"$(($(make -s --no-print-directory diff A=05 B=14 | grep -c '^[-+]') + 2 + n))"
+	# with CODE=1 as well: whole, each without its header comment
+	run -0 make -s --no-print-directory diff A=05 B=14 NEW=1 CODE=1
+	assert_output "$(labs/tools/lab-diff.sh --code --new 05 14)"
+	assert_line "+++ labs/14-atomic-counter/compare.c"
+	refute_output --partial "compare.c - 14-atomic-counter --compare"
 }
 
 # ---- clean-ipc ----

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # lab-diff.sh - what one lab adds to another: diff -u of their C sources.
 #
-#   labs/tools/lab-diff.sh [--code] A B     e.g. 02 03, or 2 3, or 02-shared-race 03
+#   labs/tools/lab-diff.sh [--code] [--new] A B   e.g. 02 03, or 2 3, or 02-shared-race 03
 #
 # --code leaves out each file's leading header comment (the /* ... */ it
 # begins with), so only code and the comments in it are compared; hunk line
 # numbers then count from the line after that comment.
+#
+# --new shows the files only one lab has whole (see below), instead of
+# naming them.
 #
 # On a terminal the diff is in colour (diff --color); into a pipe or a file
 # it is plain text, as is with NO_COLOR set or TERM=dumb.
@@ -15,25 +18,41 @@
 # the files it adds: main file to main file (the .c named after the lab without its
 # number, as tests/calls.sh finds it: labs/16-lockfree-ring/lockfree-ring.c),
 # header to header (the .h named so), then the others by name. A lab without
-# such a file has the role filled by its only .c or .h, if it has one. A file
-# only one lab has comes last, whole, as added (--- /dev/null) or removed
-# (+++ /dev/null). Exit 0 whether or not the labs differ; 2 if a lab does not
-# exist.
-# `make diff A=02 B=03` runs this; `make diff A=02 B=03 CODE=1` adds --code.
+# such a file has the role filled by its only .c or .h, if it has one.
+#
+# A file only one lab has is not a change to anything, and a whole file of '+'
+# lines would bury the lesson; so it is named last, in one line with its
+# length and the command that shows it, "gone in B" for a file of A's only,
+# then "new in B" for one of B's only:
+#
+#   new in 14-atomic-counter: compare.c (140 lines) - read it whole: less labs/14-atomic-counter/compare.c
+#
+# With --new it is shown whole in that place instead, as added
+# (--- /dev/null) or removed (+++ /dev/null). Exit 0 whether or not the labs
+# differ; 2 if a lab does not exist or the command line is wrong.
+# `make diff A=02 B=03` runs this; CODE=1 adds --code, NEW=1 --new.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 me=lab-diff
-usage="usage: $me [--code] A B   (two lab numbers, e.g. $me 02 03)"
+usage="usage: $me [--code] [--new] A B   (two lab numbers, e.g. $me 02 03)"
+
+die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
 
 code=
-case ${1:-} in
--h | --help) echo "$usage"; exit 0 ;;
---code) code=1; shift ;;
-esac
+new=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) echo "$usage"; exit 0 ;;
+	--code) code=1; shift ;;
+	--new) new=1; shift ;;
+	--) shift; break ;;
+	-?*) die_usage "unknown option '$1'" ;;
+	*) break ;;
+	esac
+done
 if [ $# -ne 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
-	printf '%s: give two labs, e.g. make diff A=02 B=03\n%s\n' "$me" "$usage" >&2
-	exit 2
+	die_usage "give two labs, e.g. make diff A=02 B=03"
 fi
 
 # 2, 02 or 02-shared-race -> labs/02-shared-race
@@ -118,9 +137,25 @@ done
 color=never
 [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ] && color=always
 
+# A file only one lab has, in one line: HOW (new or gone) in lab B, its name,
+# its length, and where to read it.
+name_only() {
+	local how=$1 f=$2 n
+	n=$(awk 'END { print NR }' "$f")
+	printf '%s in %s: %s (%d line%s) - read it whole: less %s\n' \
+		"$how" "${b#labs/}" "${f##*/}" "$n" "$([ "$n" -eq 1 ] || echo s)" "$f"
+}
+
 status=0
 for i in "${!pa[@]}"; do
 	x=${pa[i]} y=${pb[i]} s=0
+	if [ -z "$new" ] && [ -z "$x" ]; then
+		name_only new "$y"
+		continue
+	elif [ -z "$new" ] && [ -z "$y" ]; then
+		name_only gone "$x"
+		continue
+	fi
 	diff -u --color="$color" --label "${x:-/dev/null}" --label "${y:-/dev/null}" \
 		<(text_of "$x") <(text_of "$y") || s=$?
 	[ "$s" -le "$status" ] || status=$s
