@@ -360,8 +360,6 @@ teardown() {
 	assert_usage_error "MICROSECONDS '1000001' is out of range (want 0 to 1000000)"
 	run -2 "$PROG" client --same-line out
 	assert_usage_error "unknown option '--same-line' for client"
-	run -2 "$PROG" copy --fast in out
-	assert_usage_error "unknown option '--fast' for copy"
 	run -2 "$PROG" pingpong -c 0
 	assert_usage_error "COUNT '0' is out of range (want 1 to 10000000)"
 	run -2 "$PROG" pingpong -c
