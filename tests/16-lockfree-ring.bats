@@ -352,6 +352,8 @@ teardown() {
 @test "16: bad arguments are usage errors (exit 2)" {
 	copier_usage_errors
 	copier_ring_usage_errors
+	run -2 "$PROG"
+	assert_usage_error "missing subcommand: server, client, copy or pingpong"
 	run -2 "$PROG" copy --spin in out
 	assert_usage_error "MICROSECONDS 'in' is not a number"
 	run -2 "$PROG" copy in out --spin
@@ -363,7 +365,7 @@ teardown() {
 	run -2 "$PROG" pingpong -c 0
 	assert_usage_error "COUNT '0' is out of range (want 1 to 10000000)"
 	run -2 "$PROG" pingpong -c
-	assert_usage_error "COUNT is empty"
+	assert_usage_error "option -c needs a value"
 	run -2 "$PROG" pingpong --same-line
 	assert_usage_error "unexpected argument '--same-line' for pingpong"
 }
