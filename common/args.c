@@ -1,5 +1,6 @@
-/* args.c - the command line: strict numbers (no atoi, every bad value named)
- * and subcommands with their options. */
+/* args.c - the command line: strict numbers (no atoi, every bad value named),
+ * subcommands with their options, and the options a lab takes out of argv
+ * before a shared parser sees the rest. */
 #include "unpipc.h"
 
 #include <ctype.h>
@@ -115,4 +116,34 @@ bool take_flag(int *argc, char **argv, const char *flag)
 	*argc = j;
 	argv[j] = NULL;
 	return found;
+}
+
+/* Take opt and its value ("--spin 50") out of argv, before any "--", and
+ * return the value, or NULL if opt is not there. The value is the word after
+ * opt, whatever it says, as with getopt; none is a usage error, and so is opt
+ * given twice (which value was meant?). The rest, "--" included, is left in
+ * order for the lab's own parser. */
+const char *take_value(int *argc, char **argv, const char *opt)
+{
+	const char *value = NULL;
+	int j = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], opt) != 0)
+			argv[j++] = argv[i];
+		else if (i + 1 == *argc)
+			usage_error("option %s needs a value", opt);
+		else if (value != NULL)
+			usage_error("option %s given twice", opt);
+		else
+			value = argv[++i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return value;
 }

@@ -36,7 +36,10 @@ void parse_copy_args(int argc, char **argv, struct copy_opts *o, long chunk, lon
 		case 's': o->slots = parse_count(optarg, "SLOTS", 1, slots_max); break;
 		case 't': o->timeout = parse_count(optarg, "SECONDS", 1, 3600); break;
 		case ':': usage_error("option -%c needs a value", optopt);
-		default: usage_error("unknown option '-%c' for %s", optopt, argv[1]);
+		default:
+			if (optopt == '-') /* "--fast": getopt stopped at its second '-', not past it */
+				usage_error("unknown option '%s' for %s", argv[1 + optind], argv[1]);
+			usage_error("unknown option '-%c' for %s", optopt, argv[1]);
 		}
 	}
 	char **paths = argv + 1 + optind;

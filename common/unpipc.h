@@ -52,6 +52,7 @@ void exit_if_failed(int rc, const char *call); /* rc != 0: err_code(rc, call) */
 /* ---- the command line (args.c) ---- */
 long parse_count(const char *s, const char *what, long min, long max); /* else usage error */
 bool take_flag(int *argc, char **argv, const char *flag); /* "--fence" was there: taken out */
+const char *take_value(int *argc, char **argv, const char *opt); /* "--spin 50": "50", taken out */
 
 /* A program with subcommands (06-08) describes each in a table ended by {NULL}:
  *   [CREATE] = {"create", "k:", "NAME SIZE"},

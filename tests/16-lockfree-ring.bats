@@ -352,6 +352,8 @@ teardown() {
 @test "16: bad arguments are usage errors (exit 2)" {
 	copier_usage_errors
 	copier_ring_usage_errors
+	run -2 "$PROG"
+	assert_usage_error "missing subcommand: server, client, copy or pingpong"
 	run -2 "$PROG" copy --spin in out
 	assert_usage_error "MICROSECONDS 'in' is not a number"
 	run -2 "$PROG" copy in out --spin
@@ -360,14 +362,29 @@ teardown() {
 	assert_usage_error "MICROSECONDS '1000001' is out of range (want 0 to 1000000)"
 	run -2 "$PROG" client --same-line out
 	assert_usage_error "unknown option '--same-line' for client"
-	run -2 "$PROG" copy --fast in out
-	assert_usage_error "unknown option '--fast' for copy"
 	run -2 "$PROG" pingpong -c 0
 	assert_usage_error "COUNT '0' is out of range (want 1 to 10000000)"
 	run -2 "$PROG" pingpong -c
-	assert_usage_error "COUNT is empty"
+	assert_usage_error "option -c needs a value"
 	run -2 "$PROG" pingpong --same-line
 	assert_usage_error "unexpected argument '--same-line' for pingpong"
+}
+
+@test "16: --spin and -c: the next word is the value; none, twice, or in the wrong place is a usage error" {
+	run -2 "$PROG" pingpong -c 10 --spin
+	assert_usage_error "option --spin needs a value"
+	run -2 "$PROG" copy --spin -- in out # the value, whatever it says, as getopt's -b
+	assert_usage_error "MICROSECONDS '--' is not a number"
+	run -2 "$PROG" copy --spin 0 in out --spin 100
+	assert_usage_error "option --spin given twice"
+	run -2 "$PROG" pingpong -c 10 -c 20
+	assert_usage_error "option -c given twice"
+	run -2 "$PROG" copy -c 10 in out # pingpong's alone
+	assert_usage_error "unknown option '-c' for copy"
+	run -2 "$PROG" --spin 0 copy in out # the subcommand comes first
+	assert_usage_error "unknown subcommand '--spin' (want server, client or copy)"
+	run -2 "$PROG" pingpong -c 10 extra
+	assert_usage_error "unexpected argument 'extra' for pingpong"
 }
 
 @test "16: -- ends the options: what follows is INPUT or OUTPUT, whatever it is called" {
@@ -383,6 +400,8 @@ teardown() {
 	cmp -- --same-line --same-line2
 	run -2 "$PROG" pingpong -- -c 10
 	assert_usage_error "unexpected argument '-c' for pingpong"
+	run -0 "$PROG" pingpong -c 1 -- # and nothing after it: no operand
+	assert_line --index 0 --partial "one-byte round trips: 1 per method"
 }
 
 @test "16: -h prints the usage on stdout and exits 0" {

@@ -537,6 +537,8 @@ copier_usage_errors() {
 	assert_usage_error "SECONDS '0' is out of range"
 	run -2 "$PROG" client -b 10 out
 	assert_usage_error "unknown option '-b' for client"
+	run -2 "$PROG" copy --fast in out # named whole, not as '--'
+	assert_usage_error "unknown option '--fast' for copy"
 	run -2 "$PROG" copy -b
 	assert_usage_error "option -b needs a value"
 	run -2 "$PROG" server -n ../x in

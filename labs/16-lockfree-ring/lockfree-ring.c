@@ -43,6 +43,7 @@
 #define CHUNK_DEFAULT (64 * 1024) /* -b: bytes per chunk */
 #define SLOTS_DEFAULT 4           /* -s: chunks in the ring */
 #define SPIN_DEFAULT 50           /* --spin: microseconds a waiter spins before it sleeps */
+#define COUNT_DEFAULT 10000       /* pingpong -c: timed round trips per method */
 
 static long spin_us = SPIN_DEFAULT;
 static bool same_line;
@@ -224,63 +225,38 @@ static void client(const struct copy_opts *o, struct copy_file *out)
 	advance(&sh->done, 1);   /* then the server may say "sent" */
 }
 
-/* The options lab 10 has not: --spin MICROSECONDS and --same-line (the
- * server's, and copy's), and the pingpong subcommand [-c COUNT] [--spin US].
- * They are taken out of argv here, before parse_copy_args sees the rest;
- * "--" ends them, and goes with the rest to parse_copy_args, whose getopt
- * ends its options there too. */
-static void take_spin_options(int *argc, char **argv, long *count)
-{
-	bool is_client = *argc > 1 && strcmp(argv[1], "client") == 0;
-	bool is_ping = *argc > 1 && strcmp(argv[1], "pingpong") == 0;
-	int kept = 2;
-
-	for (int i = 2; i < *argc; i++) {
-		const char *a = argv[i], *value = argv[i + 1];
-		if (strcmp(a, "--") == 0) { /* the rest are operands, whatever they say */
-			if (is_ping && value != NULL) /* and pingpong has none */
-				usage_error("unexpected argument '%s' for pingpong", value);
-			while (i < *argc && !is_ping)
-				argv[kept++] = argv[i++];
-		} else if (strcmp(a, "--spin") == 0) {
-			if (value == NULL)
-				usage_error("option --spin needs a value");
-			spin_us = parse_count(value, "MICROSECONDS", 0, 1000000);
-			i++;
-		} else if (strcmp(a, "--same-line") == 0 && !is_client && !is_ping) {
-			same_line = true;
-		} else if (strcmp(a, "-c") == 0 && is_ping) {
-			*count = parse_count(value, "COUNT", 1, 10000000); /* NULL: "COUNT is empty" */
-			i++;
-		} else if (is_ping) {
-			usage_error("unexpected argument '%s' for pingpong", a);
-		} else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
-			usage_error("unknown option '%s' for %s", a, argv[1]);
-		} else {
-			argv[kept++] = argv[i];
-		}
-	}
-	*argc = *argc > 1 ? kept : *argc;
-	argv[*argc] = NULL;
-}
-
 int main(int argc, char **argv)
 {
 	struct copy_opts o;
 	struct copy_file out = {.fd = -1};
-	long count = 10000;
 
 	prog_init(argv, "server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] "
 			"[--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | "
 			"copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | "
 			"pingpong [-c COUNT] [--spin US]");
-	take_spin_options(&argc, argv, &count);
-	if (argc > 1 && strcmp(argv[1], "pingpong") == 0) {
+	if (argc < 2)
+		usage_error("missing subcommand: server, client, copy or pingpong");
+	/* The options lab 10 has not come out first. They follow the subcommand:
+	 * sub is its argv, its name where a program's argv has the program's, so
+	 * that take_value and take_flag look only after it. */
+	char **sub = argv + 1;
+	int nsub = argc - 1;
+	const char *spin = take_value(&nsub, sub, "--spin");
+	if (spin != NULL)
+		spin_us = parse_count(spin, "MICROSECONDS", 0, 1000000);
+	if (strcmp(sub[0], "pingpong") == 0) {
+		const char *count = take_value(&nsub, sub, "-c");
+		char **extra = sub + 1 + (nsub > 1 && strcmp(sub[1], "--") == 0); /* past a "--" */
+		if (*extra != NULL) /* pingpong has no operands */
+			usage_error("unexpected argument '%s' for pingpong", *extra);
 		futex_check();
-		pingpong(count, spin_us);
+		pingpong(count != NULL ? parse_count(count, "COUNT", 1, 10000000) : COUNT_DEFAULT,
+			 spin_us);
 		return 0;
 	}
-	parse_copy_args(argc, argv, &o, CHUNK_DEFAULT, SLOTS_DEFAULT, SLOTS_MAX);
+	if (strcmp(sub[0], "client") != 0) /* the client finds it in the shared object */
+		same_line = take_flag(&nsub, sub, "--same-line");
+	parse_copy_args(nsub + 1, argv, &o, CHUNK_DEFAULT, SLOTS_DEFAULT, SLOTS_MAX);
 	futex_check(); /* ENOSYS: exit 1 now, not halfway through a copy */
 	if (o.role == COPY_SERVER)
 		server(&o);
