@@ -94,38 +94,14 @@ int subcommand(int argc, char **argv, const struct subcommand *cmds,
 	return k;
 }
 
-/* Take flag (an option without a value, "--litmus") out of argv, before any
- * "--", and say whether it was there; the rest, "--" included, is left in
- * order for the lab's own parser. */
-bool take_flag(int *argc, char **argv, const char *flag)
+/* Take opt (and, with a value, the word after it, whatever it says, as with
+ * getopt) out of argv, before any "--"; the rest, "--" included, is left in
+ * order for the lab's own parser. What was taken is returned: the value, or
+ * opt itself for a flag; NULL if opt is not there. A value missing, or given
+ * twice (which one was meant?), is a usage error. */
+static const char *take(int *argc, char **argv, const char *opt, bool with_value)
 {
-	bool found = false;
-	int j = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], flag) == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
-
-/* Take opt and its value ("--spin 50") out of argv, before any "--", and
- * return the value, or NULL if opt is not there. The value is the word after
- * opt, whatever it says, as with getopt; none is a usage error, and so is opt
- * given twice (which value was meant?). The rest, "--" included, is left in
- * order for the lab's own parser. */
-const char *take_value(int *argc, char **argv, const char *opt)
-{
-	const char *value = NULL;
+	const char *taken = NULL;
 	int j = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -136,14 +112,28 @@ const char *take_value(int *argc, char **argv, const char *opt)
 		}
 		if (strcmp(argv[i], opt) != 0)
 			argv[j++] = argv[i];
+		else if (!with_value)
+			taken = opt;
 		else if (i + 1 == *argc)
 			usage_error("option %s needs a value", opt);
-		else if (value != NULL)
+		else if (taken != NULL)
 			usage_error("option %s given twice", opt);
 		else
-			value = argv[++i];
+			taken = argv[++i];
 	}
 	*argc = j;
 	argv[j] = NULL;
-	return value;
+	return taken;
+}
+
+/* A flag, an option without a value ("--litmus"): was it there? */
+bool take_flag(int *argc, char **argv, const char *flag)
+{
+	return take(argc, argv, flag, false) != NULL;
+}
+
+/* An option with a value ("--spin 50"): its value, or NULL. */
+const char *take_value(int *argc, char **argv, const char *opt)
+{
+	return take(argc, argv, opt, true);
 }
