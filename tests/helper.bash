@@ -27,6 +27,10 @@ shmlab_setup() {
 	# (tests/soak.sh tags its suites' prefixes, to tell their objects from others')
 	export SHMLAB_IPC_PREFIX="shmlabtest-${SHMLAB_SOAK_TAG:+$SHMLAB_SOAK_TAG-}$$-${BATS_TEST_NUMBER}-$RANDOM"
 	export TMPDIR="$BATS_TEST_TMPDIR"
+	# Every process this test starts inherits this mark, orphans included, so
+	# that assert_no_process looks at ours alone. A suite run inside a test
+	# (tests/soak.sh's) keeps the outer test's mark: its processes are that test's.
+	export SHMLAB_TEST_MARK=${SHMLAB_TEST_MARK:-$SHMLAB_IPC_PREFIX}
 }
 
 # Nothing under this test's prefix in /dev/shm (shm objects and named
@@ -127,16 +131,31 @@ interrupt_midrun() {
 	assert_nothing_left
 }
 
-# assert_no_process PATTERN WHEN: within 3 s no process has PATTERN in its
-# command line; else kill them and fail, saying WHEN.
+# our_processes PATTERN: the pids of the processes with PATTERN in their
+# command line that this test started (their environment has its
+# SHMLAB_TEST_MARK). Another suite's, another clone's or another user's
+# look-alikes are not ours to judge, or to kill: two suites can run at once
+# on one machine (make soak's two users, a student beside CI).
+our_processes() {
+	local p
+	for p in $(pgrep -f -- "$1"); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SHMLAB_TEST_MARK=$SHMLAB_TEST_MARK" &&
+			echo "$p"
+	done
+}
+
+# assert_no_process PATTERN WHEN: within 3 s no process of this test has
+# PATTERN in its command line; else kill them and fail, saying WHEN.
 assert_no_process() {
-	local i
+	local i left
 	for i in $(seq 30); do
-		pgrep -f -- "$1" >/dev/null || return 0
+		left=$(our_processes "$1")
+		[ -n "$left" ] || return 0
 		sleep 0.1
 	done
-	pkill -9 -f -- "$1"
-	fail "a process of '$1' was still running 3 s $2"
+	# shellcheck disable=SC2086 # one pid a word
+	kill -9 $left 2>/dev/null || true
+	fail "a process of '$1' was still running 3 s $2: pid ${left//$'\n'/ }"
 }
 
 # The lost=L of a counter lab's result line (its last line).

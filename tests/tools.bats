@@ -29,8 +29,11 @@ teardown() {
 	# a queue, and another user's segment, a clean-ipc test made
 	[ ! -f "$BATS_TEST_TMPDIR/msqids" ] || ipcrm -q "$(cat "$BATS_TEST_TMPDIR/msqids")" 2>/dev/null || true
 	[ ! -f "$BATS_TEST_TMPDIR/their-shmid" ] || ipcrm -m "$(cat "$BATS_TEST_TMPDIR/their-shmid")" 2>/dev/null || true
-	# the process whose pid a clean-ipc test's keys name
-	[ ! -f "$BATS_TEST_TMPDIR/sleeper" ] || kill "$(cat "$BATS_TEST_TMPDIR/sleeper")" 2>/dev/null || true
+	# the processes a test keeps running on purpose (a pid a line): the one
+	# whose pid a clean-ipc test's keys name, the helper test's look-alikes
+	local p
+	[ ! -f "$BATS_TEST_TMPDIR/sleeper" ] ||
+		while read -r p; do kill "$p" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/sleeper"
 	shmlab_teardown
 }
 
@@ -1197,6 +1200,27 @@ wait_for_line() {
 }
 
 # ---- the scoreboard (tests/run) ----
+
+@test "helper: assert_no_process judges this test's own processes, never another suite's look-alike" {
+	local theirs ours
+	# the same command line, started by another suite (its mark is not ours)
+	SHMLAB_TEST_MARK=another-suite sleep "70.$$" &
+	theirs=$!
+	echo "$theirs" >>"$BATS_TEST_TMPDIR/sleeper"
+	run assert_no_process "sleep 70.$$" "(another suite's only)"
+	assert_success
+	kill -0 "$theirs" || fail "another suite's process was killed"
+	# one of ours beside it: found, named and killed; theirs still left alone
+	sleep "70.$$" &
+	ours=$!
+	echo "$ours" >>"$BATS_TEST_TMPDIR/sleeper"
+	run assert_no_process "sleep 70.$$" "(ours too)"
+	assert_failure
+	assert_output --partial "a process of 'sleep 70.$$' was still running 3 s (ours too): pid $ours"
+	wait "$ours" 2>/dev/null || true
+	! kill -0 "$ours" 2>/dev/null || fail "our leftover was not killed"
+	kill -0 "$theirs" || fail "another suite's process was killed with ours"
+}
 
 @test "scoreboard: a line per test, a slow test's time, skips and slow ones apart, each failure's rerun" {
 	run -1 tests/run tests/fixtures/scoreboard.bats
