@@ -55,15 +55,13 @@ assert_overlapping_runs_lose() {
 # gave runs of -qy 2000 that did not overlap (and lost nothing).
 @test "02: with -y, loops that overlap lose updates (8 of 10 runs), on any number of CPUs" {
 	# a yield can hand the CPU to another program for a whole time slice:
-	# beside two CPU-bound programs, 20000 steps took up to 7 s
-	local n=$((20000 / SLOW))
-	[ "$SLOW" = 1 ] && n=2000
+	# beside two CPU-bound programs, 20000 steps took up to 7 s (YIELD_STEPS)
+	local n=$YIELD_STEPS
 	assert_overlapping_runs_lose 100 "$BIN/02-shared-race" -qy "$n"
 }
 
 @test "02: pinned to one core, with -y, loops that overlap lose updates (8 of 10 runs)" {
-	local n=$((20000 / SLOW))
-	[ "$SLOW" = 1 ] && n=2000
+	local n=$YIELD_STEPS
 	assert_overlapping_runs_lose 100 taskset -c 0 "$BIN/02-shared-race" -qy "$n"
 }
 

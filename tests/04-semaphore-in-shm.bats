@@ -9,12 +9,12 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "04: lost=0 with -y yielding inside the critical section" {
-	assert_never_loses 5 "$BIN/04-semaphore-in-shm" -qy $((20000 / SLOW))
+	assert_never_loses 5 "$BIN/04-semaphore-in-shm" -qy "$YIELD_STEPS"
 }
 
 @test "04: lost=0 pinned to one core, with and without -y" {
 	assert_never_loses 3 taskset -c 0 "$BIN/04-semaphore-in-shm" -q $((200000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/04-semaphore-in-shm" -qy $((20000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/04-semaphore-in-shm" -qy "$YIELD_STEPS"
 }
 
 @test "04: each value is loaded exactly once, and the result comes last" {

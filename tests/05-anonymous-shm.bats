@@ -9,12 +9,12 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "05: lost=0 with -y yielding inside the critical section" {
-	assert_never_loses 5 "$BIN/05-anonymous-shm" -qy $((20000 / SLOW))
+	assert_never_loses 5 "$BIN/05-anonymous-shm" -qy "$YIELD_STEPS"
 }
 
 @test "05: lost=0 pinned to one core, with and without -y" {
 	assert_never_loses 3 taskset -c 0 "$BIN/05-anonymous-shm" -q $((200000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/05-anonymous-shm" -qy $((20000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/05-anonymous-shm" -qy "$YIELD_STEPS"
 }
 
 @test "05: each value is loaded exactly once, and the result comes last" {
@@ -54,7 +54,7 @@ bats_require_minimum_version 1.5.0
 
 @test "05: --dev-zero never loses updates either" {
 	assert_never_loses 5 "$BIN/05-anonymous-shm" --dev-zero -q $((1000000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/05-anonymous-shm" --dev-zero -qy $((20000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/05-anonymous-shm" --dev-zero -qy "$YIELD_STEPS"
 }
 
 @test "05: no file at all: nothing in TMPDIR, nothing in /dev/shm while it runs" {

@@ -10,12 +10,12 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "14: lost=0 with -y yielding after every increment" {
-	assert_never_loses 5 "$BIN/14-atomic-counter" -qy $((20000 / SLOW))
+	assert_never_loses 5 "$BIN/14-atomic-counter" -qy "$YIELD_STEPS"
 }
 
 @test "14: lost=0 pinned to one core, with and without -y" {
 	assert_never_loses 3 taskset -c 0 "$BIN/14-atomic-counter" -q $((200000 / SLOW))
-	assert_never_loses 3 taskset -c 0 "$BIN/14-atomic-counter" -qy $((20000 / SLOW))
+	assert_never_loses 3 taskset -c 0 "$BIN/14-atomic-counter" -qy "$YIELD_STEPS"
 }
 
 @test "14: every fetch_add returns a different value, and the result comes last" {
@@ -47,8 +47,8 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "14: --compare -y on one core: the locked ones right, no lock as its numbers say" {
-	local n=$((20000 / SLOW))
-	run -0 taskset -c 0 "$BIN/14-atomic-counter" -qy --compare $n
+	local n=$YIELD_STEPS
+	run -0 taskset -c 0 "$BIN/14-atomic-counter" -qy --compare "$n"
 	assert_line --index 2 --regexp "^named semaphore \(03\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
 	assert_line --index 3 --regexp "^semaphore in shm \(04\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"
 	assert_line --index 4 --regexp "^robust mutex \(13\) +$((2 * n)) +$((2 * n)) +0 +[0-9]+  correct$"

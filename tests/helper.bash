@@ -21,6 +21,13 @@ elif [ -n "${SHMLAB_SANITIZED:-}" ]; then
 else
 	SLOW=1
 fi
+# How many -y steps each process of a counter lab takes: the count at which 02,
+# with no lock, loses updates in 8 of 10 overlapping runs, so that a lab with a
+# lock is shown to lose none under the same schedule. A yield beside CPU-bound
+# programs can cost a time slice (1-2 ms), so a larger count proves no more
+# and only takes longer on a busy machine.
+# shellcheck disable=SC2034 # used by the test files
+YIELD_STEPS=$((20000 / SLOW < 2000 ? 20000 / SLOW : 2000))
 
 shmlab_setup() {
 	# A prefix no other test (or student) uses, so a leftover is ours to see.
