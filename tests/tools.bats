@@ -610,6 +610,8 @@ $(for f in futex.c lockfree-ring.h pingpong.c; do
 	assert_equal "$(grep -c '^[-+]' <<<"$output")" \
 		"$(diff -u labs/05-anonymous-shm/anonymous-shm.c labs/14-atomic-counter/atomic-counter.c | grep -c '^[-+]')"
 	[ "$(grep -c '^[-+]' <<<"$output")" -lt "$n" ] || fail "the lesson is longer than compare.c"
+	# the lesson fits on a screen: at most 60 changed lines, the file names included
+	[ "$(grep -c '^[-+]' <<<"$output")" -le 60 ] || fail "05 -> 14 changes $(grep -c '^[-+]' <<<"$output") lines, over 60"
 	assert_equal "$(grep -vc '^[-+ @]' <<<"$output")" 1
 }
 

@@ -3,17 +3,15 @@
  *
  * Lab 05's counter needed a semaphore because an increment was a load and a
  * store with a gap between. Here the counter is a C11 _Atomic long and each
- * increment is one atomic_fetch_add: a read-modify-write the hardware does as
- * one step (lock xadd on x86, ldadd or ll/sc on ARM), so no update can fall in
- * a gap. That only works between processes if the atomic is lock-free: a
- * compiler's fallback lock would live in each process, not in the mapping. The
- * program checks atomic_is_lock_free() and refuses to run otherwise.
+ * increment is one atomic_fetch_add, which the hardware does as one step (lock
+ * xadd on x86, ldadd or ll/sc on ARM): no update can fall in a gap. Between
+ * processes that holds only if the atomic is lock-free (a compiler's fallback
+ * lock would live in each process, not in the mapping), so the program checks.
  *
  * Calls: mmap (MAP_SHARED|MAP_ANONYMOUS), atomic_is_lock_free, atomic_fetch_add,
  *        atomic_load.
  * Knobs: -y yields after each increment: there is no gap inside one to widen;
- *        --compare times no lock, named and in-shm semaphores, a robust mutex
- *        and the atomic, NLOOP increments per process each, as a table.
+ *        --compare times NLOOP steps with no lock, 03, 04, 13 and the atomic.
  *
  *   $ bin/14-atomic-counter -q 1000000
  *   result: counter=2000000 expected=2000000 lost=0
@@ -23,8 +21,7 @@
 
 #include <stdatomic.h>
 
-/* compare.c: --compare, the same count done with five kinds of lock */
-int compare_methods(const struct counter_opts *o);
+int compare_methods(const struct counter_opts *o); /* --compare, in compare.c */
 
 struct shared {
 	_Atomic long counter; /* lock-free: the hardware makes each fetch_add indivisible */
