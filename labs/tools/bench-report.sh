@@ -374,7 +374,8 @@ if [ "$mode" = latency ]; then
 	run_lab "$work/out" pingpong -c "$trips" || status=$?
 	progress_done
 	[ -s "$work/out" ] || { say_errors; exit "$status"; }
-	why=
+	n=$(sed -n 's/^one-byte round trips: \([0-9]*\) per method.*/\1/p' "$work/out")
+	trips=${n:-$trips} why= # as many as pingpong says it timed
 	[ "$status" -eq 0 ] || why=$(tail -n 1 "$work/err" 2>/dev/null | sed 's/^[^:]*: //')
 	[ "$status" -eq 0 ] || [ -n "$why" ] || why="exit $status"
 	if [ -n "$csv" ]; then
