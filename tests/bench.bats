@@ -233,7 +233,9 @@ teardown() {
 	assert_usage_error "unknown method 'cat' (${ALL// /, })"
 	run -2 "$BIN/bench" in shm1=
 	assert_usage_error "METHOD=PROGRAM wants a program, not 'shm1='"
-	run -2 "$BIN/bench" in $(printf 'rw %.0s' {1..25})
+	local many
+	read -ra many <<<"$(printf 'rw %.0s' {1..25})"
+	run -2 "$BIN/bench" in "${many[@]}"
 	assert_usage_error "more than 24 METHODs"
 	run -2 "$BIN/bench"
 	assert_usage_error "missing INPUT"

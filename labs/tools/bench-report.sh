@@ -382,6 +382,7 @@ if [ "$mode" = latency ]; then
 		render latencycsv -v trips="$trips" -v why="$why" <"$work/out"
 	else
 		header "one byte there and back between two processes"
+		# shellcheck disable=SC2016 # backquotes for Markdown, not the shell
 		printf -- '- %s (`16-lockfree-ring pingpong -c %s`)\n\n' \
 			"$(sed -n 's/^one-byte round trips: \([0-9]*\) per method/\1 round trips per method/p' "$work/out")" "$trips"
 		render latency -v why="$why" <"$work/out"

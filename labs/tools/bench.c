@@ -308,13 +308,14 @@ static int choose(char **names, const char *dir, struct row *r)
 		if (n == ROWS_MAX)
 			usage_error("more than %d METHODs", ROWS_MAX);
 		const struct method *mt = &methods[m];
-		r[n] = (struct row){.mt = mt, .status = "verified", .prog = path[n], .own = true, .chunk = chunk};
+		r[n] = (struct row){.mt = mt, .status = "verified", .prog = name + len + 1, .chunk = chunk};
 		if (mt->chunk_max != NULL && proc_long(mt->chunk_max, 8192) < chunk)
 			r[n].chunk = proc_long(mt->chunk_max, 8192); /* a message: at most what the system allows */
-		if (name[len] == '=')
-			r[n].prog = name + len + 1, r[n].own = false;
-		else if (snprintf(path[n], PATH_MAX, "%s/%s", dir, mt->program) >= PATH_MAX)
-			err_quit("directory name too long: %s", dir);
+		if (name[len] == '\0') { /* the method's own program, beside us */
+			if (snprintf(path[n], PATH_MAX, "%s/%s", dir, mt->program) >= PATH_MAX)
+				err_quit("directory name too long: %s", dir);
+			r[n].prog = path[n], r[n].own = true;
+		}
 	}
 	return n;
 }
