@@ -127,11 +127,18 @@ clean:
 #                                    such files whole)
 #   make clean-ipc [DRY=1]           remove (DRY=1: list) your leftover shmlab objects
 .PHONY: race timeline diff clean-ipc
-all: $(BIN)/timeline
+all: $(BIN)/timeline $(BIN)/bench
 
 $(BIN)/timeline: labs/tools/timeline.c common/unpipc.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The benchmark of lab 12 (make bench): it runs each method's program beside it,
+# from the one table of methods, which lab 12's --methods reads too.
+$(BIN)/bench: labs/tools/bench.c labs/tools/bench-methods.h common/unpipc.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BIN)/12-copy-bench: labs/tools/bench-methods.h
 
 race: $(filter $(BIN)/$(or $(LAB),02)-%,$(PROGS))
 	@labs/tools/race-stats.sh -b $(BIN) -n $(or $(N),20) $(or $(LAB),02) $(or $(ARGS),-q 1000000)
@@ -149,9 +156,10 @@ clean-ipc:
 	@labs/tools/clean-ipc.sh $(if $(DRY),-n)
 
 # The benchmark of lab 12, made a report by labs/tools/bench-report.sh: every
-# method, 256 MiB and 1 GiB, the chunk and slot sweep, and the round-trip latency,
-# as Markdown and SVG in $(BUILD)/bench/. A few minutes (docs/12-copy-bench.md says
-# how many); the figures mean something only on an otherwise idle machine.
+# method timed by bin/bench, 256 MiB and 1 GiB, the chunk and slot sweep, and the
+# round-trip latency of lab 16's pingpong, as Markdown and SVG in $(BUILD)/bench/.
+# A few minutes (docs/12-copy-bench.md says how many); the figures mean something
+# only on an otherwise idle machine.
 .PHONY: bench
 BENCH := labs/tools/bench-report.sh --bin $(BIN)
 bench: all

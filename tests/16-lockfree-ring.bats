@@ -50,6 +50,8 @@ end_storm() {
 }
 teardown() {
 	exec 8>&-
+	# what a test started in the background (its pids), whatever the test found
+	[ ! -s "$BATS_TEST_TMPDIR/pids" ] || xargs kill -KILL <"$BATS_TEST_TMPDIR/pids" 2>/dev/null || true
 	[ -z "${storm:-}" ] || stop_bg "$storm" # a test that failed early leaves them
 	[ -z "${nanny:-}" ] || stop_bg "$nanny"
 	[ -z "${perm_dir:-}" ] || rm -rf "$perm_dir"
@@ -318,23 +320,63 @@ teardown() {
 @test "16: pingpong prints a row for each of the five ways and the stream, pinned or saying why not" {
 	run -0 "$PROG" pingpong -c $((500 / SLOW))
 	assert_line --index 0 --regexp "^one-byte round trips: $((500 / SLOW)) per method, after $((500 / SLOW)) untimed; (pinger on CPU [0-9]+, echo on CPU [0-9]+|one CPU only: not pinned, the two take turns on it)$"
-	assert_line --index 1 "method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip"
+	assert_line --index 1 "method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip  vol_cs invol_cs"
 	local num='[0-9]+\.[0-9]+' m i=2
 	for m in pipe semaphore futex spin spin\\+futex; do
-		assert_line --index "$i" --regexp "^$m +$num +$num +$num +$num +$num +$num +$num$"
+		assert_line --index "$i" --regexp "^$m +$num +$num +$num +$num +$num +$num +$num +[0-9]+ +[0-9]+$"
 		i=$((i + 1))
 	done
 	assert_line --index 7 --regexp "^stream of $((50000 / SLOW)) counts, spinning: head and tail on a line each $num ns a count, on one line \(false sharing\) $num ns: ${num}x$"
 	assert_equal "${#lines[@]}" 8
 	# the futex way sleeps nearly every time (up to 4 calls a round trip: two
 	# waits, two wakes); spinning only never makes one
-	[[ ${lines[4]} =~ \ ([0-9.]+)$ ]] && [ "${BASH_REMATCH[1]%.*}" -ge 1 ] ||
+	[[ ${lines[4]} =~ \ ([0-9.]+)\ +[0-9]+\ +[0-9]+$ ]] && [ "${BASH_REMATCH[1]%.*}" -ge 1 ] ||
 		fail "futex: fewer than 1 call a round trip: ${lines[4]}"
-	assert_line --index 5 --regexp " 0\.00$"
+	assert_line --index 5 --regexp " 0\.00 +[0-9]+ +[0-9]+$"
+	# a pipe's reader sleeps on nearly every byte: a voluntary switch a round trip or more
+	read -r -a f <<<"${lines[2]}"
+	[ "${f[8]}" -ge $((500 / SLOW / 2)) ] || fail "pipe: only ${f[8]} voluntary switches for $((500 / SLOW)) round trips"
 	if command -v taskset >/dev/null; then
 		run -0 taskset -c 0 "$PROG" pingpong -c 200 --spin 0
 		assert_line --index 0 --partial "one CPU only: not pinned, the two take turns on it"
 	fi
+}
+
+# Is PID running (not gone, not a zombie)?
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
+}
+
+@test "16: pingpong's pinger killed by SIGKILL leaves no echo behind: pipe, semaphore, futex" {
+	skip_under_valgrind "300000 round trips a way"
+	# the ways that sleep: the spinning ones wait as futex does, without the sleep
+	local k i pinger echo ways=(pipe semaphore futex)
+	for ((k = 0; k < ${#ways[@]}; k++)); do
+		# -c 300000: each way lasts long enough to be caught at it
+		"$PROG" pingpong -c 300000 >"$BATS_TEST_TMPDIR/pp" 2>&1 &
+		pinger=$!
+		echo "$pinger" >>"$BATS_TEST_TMPDIR/pids"
+		# the echo of way k: the pinger's child once k rows are printed
+		echo=''
+		for ((i = 0; i < 1200; i++)); do
+			if [ "$(grep -c '^[a-z+]* .*[0-9]$' "$BATS_TEST_TMPDIR/pp")" -eq "$k" ]; then
+				echo=$(pgrep -P "$pinger" | head -n 1)
+				[ -z "$echo" ] || break
+			fi
+			sleep 0.05
+		done
+		[ -n "$echo" ] || fail "no echo of ${ways[k]} within 60 s: $(cat "$BATS_TEST_TMPDIR/pp")"
+		echo "$echo" >>"$BATS_TEST_TMPDIR/pids"
+		kill -KILL "$pinger"
+		wait "$pinger" 2>/dev/null || true
+		# the echo of the pipes reads end of file at once; the others look every tick
+		for ((i = 0; i < 50 * SLOW; i++)); do
+			alive "$echo" || break
+			sleep 0.1
+		done
+		! alive "$echo" || fail "the echo of ${ways[k]} (pid $echo) still runs 5 s after its pinger was killed"
+	done
 }
 
 @test "16: no futex system call (ENOSYS): a clear error, exit 1" {

@@ -77,10 +77,13 @@ step "11 robust-copy: a second later the server is killed with SIGKILL; the clie
 wait
 exec 9>&-
 head -c 8388608 /dev/urandom >"$copy_dir/in8"
-step "12 copy-bench: every way to pass 8 MiB on, by copies (4, 2, 1, 0), every copy checked" \
-	"$BIN/12-copy-bench" -r 1 -d "$copy_dir" "$copy_dir/in8"
-step "12 copy-bench: one byte there and back, pipe against shared memory" \
-	"$BIN/12-copy-bench" --latency -r 1
+step "12 copy-bench: the copiers, by copies (4, 2, 1, 0), and where each byte goes" \
+	"$BIN/12-copy-bench" --methods
+step "12 copy-bench: splice copies 8 MiB with no copy through user space" \
+	"$BIN/12-copy-bench" splice "$copy_dir/in8" "$copy_dir/out8"
+step "12 copy-bench: byte for byte the same" cmp "$copy_dir/in8" "$copy_dir/out8"
+step "bench: every way to pass 8 MiB on, timed side by side, every copy checked" \
+	"$BIN/bench" -r 1 -d "$copy_dir" "$copy_dir/in8"
 step "13 robust-lock: the owner dies mid-update; a semaphore stays stuck, a robust mutex recovers" \
 	"$BIN/13-robust-lock" -t 1
 step "14 atomic-counter: one atomic_fetch_add per step, no lock, nothing lost" \

@@ -208,6 +208,46 @@ wait_for_ipc() {
 	done
 }
 
+# The System V message queues there are (their ids), for lab 12's msg copier.
+# They have no name, and other programs may make some while a test runs, so a
+# leftover of ours is one that was not there before the test (note_queues),
+# stays for 3 s, and that no live process has sent to or received from: a
+# copier that sent or received and is gone.
+msg_queues() {
+	awk 'NR > 1 { print $2 }' /proc/sysvipc/msg 2>/dev/null | sort
+}
+
+note_queues() { msg_queues >"$BATS_TEST_TMPDIR/queues-before"; }
+
+leaked_queues() {
+	local id lspid lrpid i left
+	for i in $(seq 30); do
+		left=
+		for id in $(msg_queues | comm -13 "$BATS_TEST_TMPDIR/queues-before" -); do
+			read -r lspid lrpid < <(awk -v id="$id" '$2 == id { print $6, $7 }' /proc/sysvipc/msg)
+			[ -n "$lspid" ] || continue # gone meanwhile
+			for pid in "$lspid" "$lrpid"; do
+				[ "$pid" = 0 ] || ! kill -0 "$pid" 2>/dev/null || continue 2 # in use
+			done
+			left="$left $id"
+		done
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	echo "$left"
+}
+
+# For a teardown: no queue left since note_queues (one left is removed, so
+# that one leak fails one test).
+assert_no_queue_left() {
+	local left id
+	left=$(leaked_queues)
+	[ -n "$left" ] || return 0
+	for id in $left; do ipcrm -q "$id" 2>/dev/null; done
+	fail "message queues left:$left"
+	return 1
+}
+
 # Stop a background lab started by a test, whatever the test found.
 # SIGCONT first: a SIGTERM stays pending on a stopped process, and the wait
 # would never return.

@@ -122,16 +122,24 @@ teardown() {
 	echo "# $cases cases" >&3
 }
 
-@test "hostile: 12-14, the benchmark, the robust lock, the atomic counter" {
-	expect 2 12-copy-bench -b 0 "$dir/in"
-	expect 2 12-copy-bench -s -1 "$dir/in"
-	expect 2 12-copy-bench -r abc "$dir/in"
-	expect 2 12-copy-bench "$dir/in" bogus
-	expect 2 12-copy-bench "$dir/in" rw=
+@test "hostile: 12-14 and the benchmark, the robust lock, the atomic counter" {
 	expect 2 12-copy-bench
-	expect 1 12-copy-bench -r 1 "$dir/missing"
-	expect 1 12-copy-bench -r 1 -d "$dir/no/such/dir" "$dir/in" rw
+	expect 2 12-copy-bench bogus "$dir/in" "$dir/out"
+	expect 2 12-copy-bench rw -b 0 "$dir/in" "$dir/out"
+	expect 2 12-copy-bench rw -b 999999999999 "$dir/in" "$dir/out"
+	expect 2 12-copy-bench rw "$dir/in"
+	expect 2 12-copy-bench --methods "$dir/in"
+	expect 1 12-copy-bench rw "$dir/missing" "$dir/out"
+	expect 1 12-copy-bench pipe "$dir/in" "$dir/no/such/dir/out"
 	expect 1 12-copy-bench rw "$dir/in" "$dir/in"
+	expect 2 bench -b 0 "$dir/in"
+	expect 2 bench -s -1 "$dir/in"
+	expect 2 bench -r abc "$dir/in"
+	expect 2 bench "$dir/in" bogus
+	expect 2 bench "$dir/in" rw=
+	expect 2 bench
+	expect 1 bench -r 1 "$dir/missing"
+	expect 1 bench -r 1 -d "$dir/no/such/dir" "$dir/in" rw
 	expect 2 13-robust-lock -t 0
 	expect 2 13-robust-lock -t abc
 	expect 2 13-robust-lock sem mutex extra

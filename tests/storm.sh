@@ -58,7 +58,7 @@ SIGNALS=(INT TERM HUP PIPE BUS SEGV ABRT KILL)
 
 SCENARIOS=(counter counter_f counter14c litmus robust_lock
 	posix_server sysv_rmid sysv_read mmap_file
-	copier copier_copy pingpong bench bench_latency memfd)
+	copier copier_copy pingpong bench copier12 memfd)
 
 big_input() { truncate -s "$((256 * 1024 * 1024))" "$W/big"; KEEP+=" big"; }
 
@@ -195,20 +195,25 @@ sc_pingpong() {
 
 sc_bench() {
 	local methods
-	mapfile -t methods < <("$bin/12-copy-bench" --methods | awk 'NR > 1 { print $1 }')
+	mapfile -t methods < <("$bin/bench" --methods | awk 'NR > 1 { print $1 }')
 	local m
 	pick m methods
 	head -c $((32 * 1024 * 1024)) /dev/zero >"$W/in"
 	KEEP+=" in"
-	what="12-copy-bench -r 50 -d W in $m"
-	launch main "$bin/12-copy-bench" -r 50 -d "$W" "$W/in" "$m"
+	what="bench -r 50 -d W in $m"
+	launch main "$bin/bench" -r 50 -d "$W" "$W/in" "$m"
 	VICTIMS=(main) LEFT9="shm:* file:shmlab-* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
 }
 
-sc_bench_latency() {
-	what="12-copy-bench --latency -r 50"
-	launch main "$bin/12-copy-bench" --latency -r 50
-	VICTIMS=(main) LEFT9="shm:* file:shmlab-* sysv:msg sysv:shm proc:*" SIGBUS1=1 PIPE_IGNORED="main"
+sc_copier12() { # one of lab 12's copiers alone, with small chunks so that it lasts
+	local methods m
+	mapfile -t methods < <("$bin/12-copy-bench" --methods | awk 'NR > 1 { print $1 }')
+	pick m methods
+	head -c $((32 * 1024 * 1024)) /dev/zero >"$W/in"
+	KEEP+=" in out"
+	what="12-copy-bench $m -b 4096 W/in W/out"
+	launch main "$bin/12-copy-bench" "$m" -b 4096 "$W/in" "$W/out"
+	VICTIMS=(main) LEFT9="shm:* file:shmlab-* sysv:msg proc:12-copy-bench" SIGBUS1=1 PIPE_IGNORED="main"
 }
 
 sc_memfd() {

@@ -753,12 +753,14 @@ first_line() {
 	kill -9 "$rpid"
 	wait "$rpid" || true
 
-	# 12's msg copier killed, with the bench and the receiver, mid-copy
+	# 12's msg copier killed, with its receiver, mid-copy: INPUT is a FIFO
+	# that a writer holds open and never writes to, so the copy waits for ever
 	mkdir bench
-	head -c 20000000 /dev/zero >bench/in
+	mkfifo bench/in
+	exec 7<>bench/in
 	# a session of its own (setsid may fork): its pid is its process group's
-	setsid bash -c 'echo $$ >bench/pid && exec "$@"' - "$BIN/12-copy-bench" -d bench -r 50 \
-		bench/in msg >/dev/null 2>&1 &
+	setsid bash -c 'echo $$ >bench/pid && exec "$@"' - "$BIN/12-copy-bench" msg bench/in bench/out \
+		>/dev/null 2>&1 &
 	bpid=$(first_line bench/pid)
 	local qid='' qkey='' qpid='' key id pid
 	for _ in $(seq 300); do
@@ -778,6 +780,7 @@ first_line() {
 	done
 	kill -9 -- -"$bpid"
 	wait || true
+	exec 7>&-
 	[ -n "$qid" ] || fail "no queue of 12-copy-bench msg appeared"
 	rm -r bench
 
@@ -857,11 +860,11 @@ report() {
 	assert_line --regexp '^- load average at the end: [0-9.]+ [0-9.]+ [0-9.]+$'
 }
 
-@test "bench: the table: copies, wall time, MB/s, CPU, RSS, switches, ratios" {
+@test "bench: the table: copies, wall time and its min-max, MB/s, CPU, RSS, switches, ratios" {
 	run -0 report -m rw,pipe
-	assert_line "| method   | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
+	assert_line "| method   | copies | wall ms |   min-max ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
 	num='[0-9]+(\.[0-9]+)?'
-	assert_line --regexp "^\| rw +\| +2 \| +$num \| +$num \| +$num \| +$num (KiB|MiB) \| +[0-9]+ \| +[0-9]+ \| +$num \| +1\.00 \|       - \| verified \|$"
+	assert_line --regexp "^\| rw +\| +2 \| +$num \| +$num-$num \| +$num \| +$num \| +$num (KiB|MiB) \| +[0-9]+ \| +[0-9]+ \| +$num \| +1\.00 \|       - \| verified \|$"
 	assert_line --regexp "^\| pipe +\| +4 \| .* \| +1\.00 \| +$num \|       - \| verified \|$"
 	assert_equal "$(grep -c '^| ' <<<"$output")" 3
 	run -0 report -m rw
@@ -871,14 +874,14 @@ report() {
 	assert_line --regexp "^\| limit +\| +2 \| .* \| +$num \| +1\.00 \| size checked \(not a copy\) \|$"
 }
 
-@test "bench: --csv: a header and one row of 15 fields per method, by copies" {
+@test "bench: --csv: a header and one row of 17 fields per method, by copies" {
 	run --separate-stderr -0 report --csv -b 65536 -s 2 -m rw,pipe,shm1,ring
-	assert_equal "${lines[0]}" "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
+	assert_equal "${lines[0]}" "method,chunk,slots,bytes,runs,wall_ms,wall_min_ms,wall_max_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
 	assert_equal "${#lines[@]}" 5
 	assert_equal "$(cut -d, -f1-5 <<<"$output" | tail -n +2)" "$(printf '%s\n' \
 		pipe,65536,,1048576,1 rw,65536,,1048576,1 shm1,65536,,1048576,1 ring,65536,2,1048576,1)"
 	for i in 1 2 3 4; do
-		assert_regex "${lines[$i]}" '^[a-z0-9]+,65536,2?,1048576,1,([0-9.]+,){5}[0-9]+,[0-9.]+,[0-9.]+,,"verified"$'
+		assert_regex "${lines[$i]}" '^[a-z0-9]+,65536,2?,1048576,1,([0-9.]+,){7}[0-9]+,[0-9.]+,[0-9.]+,,"verified"$'
 	done
 	assert_equal "$stderr" ""
 }
@@ -912,7 +915,7 @@ report() {
 	fake=$(fake_copier wrong 'cp "$in" "$out" && printf X | dd of="$out" bs=1 seek=1000 conv=notrunc 2>/dev/null')
 	run -1 report -m rw,pipe,shm1 --with "shm1=$fake"
 	assert_line --regexp '^\| shm1 +\| +2 \|[ |]+ WRONG: output differs from input at byte [0-9]+ \|$'
-	assert_line --regexp '^12-copy-bench: shm1 \(chunk 1048576, 1 slots\): output differs from input at byte [0-9]+$'
+	assert_line --regexp '^bench: shm1 \(chunk 1048576, 1 slots\): output differs from input at byte [0-9]+$'
 	assert_line --regexp '^\| rw .*\| verified \|$'
 	assert_line --regexp '^\| pipe .*\| verified \|$'
 	fake=$(fake_copier fails 'echo "fails: cannot copy $in" >&2; exit 3')
@@ -920,7 +923,7 @@ report() {
 	assert_line --regexp "^\| shm1 .*\| FAILED: exit 3: fails: cannot copy $BATS_TEST_TMPDIR/shmlab-bench-input\.[A-Za-z0-9]{6}/input \|$"
 	run -1 report -m rw,ring --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
 	assert_line --regexp "^\| ring +\| +2 \| .*\| MISSING: $BATS_TEST_TMPDIR/no-such-copier not built \(make\) \|$"
-	assert_line "12-copy-bench: ring: $BATS_TEST_TMPDIR/no-such-copier not built (make)"
+	assert_line "bench: ring: $BATS_TEST_TMPDIR/no-such-copier not built (make)"
 	run -1 report --sweep --with "ring=$BATS_TEST_TMPDIR/no-such-copier"
 	assert_equal "$(grep -c 'ring: .* not built' <<<"$output")" 1
 	assert_line --regexp '^\| 4 KiB   \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \|       - \|       - \|       - \|       - \|       - \| '
@@ -939,43 +942,51 @@ report() {
 	assert_output "bench-report: open /nonexistent/dir/chart.svg: cannot write there"
 }
 
-@test "bench: --latency: pipe, shm and shm-spin round trips, table, CSV and SVG" {
+@test "bench: --latency: lab 16's pingpong, its five ways: table, CSV and SVG" {
+	[ -x "$BIN/16-lockfree-ring" ] || skip "16-lockfree-ring is not built"
 	run -0 labs/tools/bench-report.sh --bin "$BIN" --latency -r 1 --svg "$BATS_TEST_TMPDIR/lat.svg"
 	assert_line --index 0 "## 12-copy-bench: one byte there and back between two processes"
-	assert_line "- 1 x 10000 round trips per method after 1000 untimed"
+	assert_line --regexp '^- 10000 round trips per method, after 1000 untimed; .* \(`16-lockfree-ring pingpong -c 10000`\)$'
+	assert_line "| method     | what                                   | median us |  p99 us | p99.9 us | CPU ms | vol cs | invol cs | x pipe |"
 	num='[0-9]+\.[0-9]+'
-	assert_line --regexp "^\| pipe +\| write \+ read on two pipes +\| +$num \| +$num \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \| +1\.00 \|$"
-	assert_line --regexp "^\| shm +\| sem_post \+ sem_wait in shared memory \| +$num \| +$num \| .* \| +$num \|$"
-	assert_line --regexp "^\| shm-spin +\| .* \| +$num \|$"
+	assert_line --regexp "^\| pipe +\| write \+ read on two pipes +\| +$num \| +$num \| +$num \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \| +1\.00 \|$"
+	assert_line --regexp "^\| semaphore +\| sem_post \+ sem_wait in shared memory +\| +$num \| +$num \| +$num \| .* \| +$num \|$"
+	for m in futex spin 'spin\+futex'; do
+		assert_line --regexp "^\| $m +\| [a-z].* \| +$num \| +$num \| +$num \| +[0-9]+ \| +[0-9]+ \| +[0-9]+ \| +$num \|$"
+	done
+	assert_line --regexp "^- a stream of 1000000 counts, spinning: "
 	assert_well_formed "$BATS_TEST_TMPDIR/lat.svg"
-	assert_equal "$(grep -cE '>(pipe|shm|shm-spin)</text><rect' "$BATS_TEST_TMPDIR/lat.svg")" 3
+	assert_equal "$(grep -cE '>(pipe|semaphore|futex|spin|spin\+futex)</text><rect' "$BATS_TEST_TMPDIR/lat.svg")" 5
 	run --separate-stderr -0 labs/tools/bench-report.sh --bin "$BIN" --latency --csv -r 1
-	assert_equal "${lines[0]}" "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
-	assert_equal "${#lines[@]}" 4
-	assert_regex "${lines[1]}" "^pipe,10000,$num,$num,$num,[0-9]+,[0-9]+,1\.00$"
-	assert_regex "${lines[2]}" "^shm,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
-	assert_regex "${lines[3]}" "^shm-spin,10000,$num,$num,$num,[0-9]+,[0-9]+,$num$"
+	assert_equal "${lines[0]}" "method,round_trips,median_us,p99_us,p99_9_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
+	assert_equal "${#lines[@]}" 6
+	assert_regex "${lines[1]}" "^pipe,10000,$num,$num,$num,$num,[0-9]+,[0-9]+,1\.00$"
+	assert_regex "${lines[2]}" "^semaphore,10000,$num,$num,$num,$num,[0-9]+,[0-9]+,$num$"
+	assert_regex "${lines[5]}" "^spin\+futex,10000,$num,$num,$num,$num,[0-9]+,[0-9]+,$num$"
 }
 
-@test "bench: --latency: a method that failed has its reason and no figures, exit 1" {
+@test "bench: --latency: the ways pingpong did not reach have its reason and no figures, exit 1" {
 	mkdir "$BATS_TEST_TMPDIR/fake"
-	# the lab's lines when the pinger of pipe was killed
-	printf '#!/bin/sh\ncat <<EOF\n%s\n%s\n%s\n%s\nEOF\nexit 1\n' \
-		"round trips: 1 x 10000 per method after 1000 untimed" \
-		"method   median_us   p99_us  cpu_ms vol_cs invol_cs what" \
-		"pipe              -        -       -      -        - FAILED: killed by signal 9 (Killed)" \
-		"shm            3.73    58.55  2252.2 585359   416668 sem_post + sem_wait in shared memory" \
-		>"$BATS_TEST_TMPDIR/fake/12-copy-bench"
-	chmod +x "$BATS_TEST_TMPDIR/fake/12-copy-bench"
+	# what pingpong prints when its echo dies in the semaphore way
+	printf '#!/bin/sh\ncat <<EOF\n%s\n%s\n%s\nEOF\n%s\nexit 1\n' \
+		"one-byte round trips: 10000 per method, after 1000 untimed; pinger on CPU 0, echo on CPU 1" \
+		"method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip  vol_cs invol_cs" \
+		"pipe            3.73    58.55     90.00   2252.2    900.0   2.50       0.00  585359   416668" \
+		"echo '16-lockfree-ring: pingpong: the echo (pid 123) died' >&2" \
+		>"$BATS_TEST_TMPDIR/fake/16-lockfree-ring"
+	chmod +x "$BATS_TEST_TMPDIR/fake/16-lockfree-ring"
 	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --svg "$BATS_TEST_TMPDIR/lat.svg"
-	assert_line '| pipe     | FAILED: killed by signal 9 (Killed)  |         - |      - |      - |      - |        - |      - |'
-	assert_line --regexp '^\| shm +\| sem_post \+ sem_wait in shared memory \| +3\.73 \| +58\.55 \| '
+	assert_line --regexp '^\| pipe +\| write \+ read on two pipes +\| +3\.73 \| +58\.55 \| +90\.00 \| +2252 \| 585359 \|   416668 \| +1\.00 \|$'
+	for m in semaphore futex spin spin+futex; do
+		assert_line "$(printf '| %-10s | %-38s |         - |       - |        - |      - |      - |        - |      - |' "$m" "FAILED: pingpong: the echo (pid 123) died")"
+	done
+	assert_line "16-lockfree-ring: pingpong: the echo (pid 123) died"
 	assert_well_formed "$BATS_TEST_TMPDIR/lat.svg"
 	run -0 grep -c ' us FAILED</text>' "$BATS_TEST_TMPDIR/lat.svg"
-	assert_output 1
+	assert_output 4
 	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR/fake" --latency --csv
-	assert_line "pipe,10000,,,,,,"
-	assert_line --regexp '^shm,10000,3\.73,58\.55,2252\.2,585359,416668,0\.00$'
+	assert_line "semaphore,10000,,,,,,,"
+	assert_line --regexp '^pipe,10000,3\.73,58\.55,90\.00,2252\.2,585359,416668,1\.00$'
 }
 
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
@@ -1023,7 +1034,9 @@ report() {
 	run -0 labs/tools/bench-report.sh -h
 	assert_output --partial "usage: bench-report [--bin DIR] [-b BYTES]"
 	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR" -n 1
-	assert_output "bench-report: $BATS_TEST_TMPDIR/12-copy-bench not built (make)"
+	assert_output "bench-report: $BATS_TEST_TMPDIR/bench not built (make)"
+	run -1 labs/tools/bench-report.sh --bin "$BATS_TEST_TMPDIR" --latency
+	assert_output "bench-report: $BATS_TEST_TMPDIR/16-lockfree-ring not built (make)"
 }
 
 @test "bench: without -d the input and outputs go to a tmpfs if there is one, and go away" {

@@ -1,18 +1,13 @@
-/* copiers.c - the copiers of this lab that pass the bytes through a stream,
- * written as plainly as possible so that the comparison is fair:
- *   rw     one process: file -> read() -> buffer -> write() -> file, two
- *          copies, the least any copy through user space can do
+/* copiers.c - the copiers that pass the bytes through a stream:
  *   pipe   two processes, each with a buffer of its own: file -> buffer ->
  *          pipe -> buffer -> file, four copies, the classic count for a pipe
- *   fifo   the same through a named pipe that each process opens by its name
- *   unix   the same through a pair of connected stream sockets
- *   limit  not a copier: one process read()s INPUT, another write()s as many
- *          bytes to OUTPUT at the same time, with no hand-off between them:
- *          the two copies alone, the floor for every two-copy copier here
- * and what every copier here shares: the command line and a peer process.
- * Message queues are in messages.c, fewer copies than two in fewer.c. */
+ *   fifo, unix  the same through a named pipe, through a socket pair
+ *   rw     one process: file -> buffer -> file, the least two copies can do
+ *   limit  not a copier: one process read()s INPUT while another write()s as
+ *          many bytes to OUTPUT: the two copies alone, with no hand-off
+ * and what every copier shares: a buffer on a page, a peer process, write_all. */
 #define _GNU_SOURCE /* prctl(PR_SET_PDEATHSIG) is Linux's */
-#include "bench.h"
+#include "copiers.h"
 
 #include <stdarg.h>
 #include <sys/prctl.h>
@@ -23,7 +18,6 @@
 _Noreturn void unavailable(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
 	fprintf(stderr, "%s: ", prog_name());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -84,7 +78,7 @@ void write_all(int fd, const char *p, size_t n, const char *dst, pid_t reader)
 }
 
 /* Copy from one descriptor to the other through the job's buffer until end of file. */
-void copy_stream(int from, int to, const struct job *j, const char *src, const char *dst, pid_t reader)
+static void copy_stream(int from, int to, const struct job *j, const char *src, const char *dst, pid_t reader)
 {
 	for (;;) {
 		ssize_t n = read(from, j->buf, j->chunk);
@@ -98,7 +92,7 @@ void copy_stream(int from, int to, const struct job *j, const char *src, const c
 	}
 }
 
-static void copy_rw(const struct job *j)
+void copy_rw(const struct job *j)
 {
 	copy_stream(j->ifd, j->ofd, j, j->in, j->out, 0);
 }
@@ -121,7 +115,7 @@ static void two_processes(const struct job *j, pid_t pid, int from, int to, cons
 	wait_peer(pid);
 }
 
-static void copy_pipe(const struct job *j)
+void copy_pipe(const struct job *j)
 {
 	int pfd[2];
 	if (pipe(pfd) == -1)
@@ -129,7 +123,7 @@ static void copy_pipe(const struct job *j)
 	two_processes(j, fork_peer(), pfd[0], pfd[1], "the pipe");
 }
 
-static void copy_unix(const struct job *j)
+void copy_unix(const struct job *j)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
@@ -150,7 +144,7 @@ static void remove_fifo(void) /* async-signal-safe: at_exit_call may run it */
 		rmdir(fifo_dir);
 }
 
-static void copy_fifo(const struct job *j)
+void copy_fifo(const struct job *j)
 {
 	const char *tmp = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
 	struct timespec ms = {0, 1000000};
@@ -186,7 +180,7 @@ static void copy_fifo(const struct job *j)
 
 /* The two copies alone, at the same time, and nothing passed between them:
  * OUTPUT gets INPUT's size in zeros. The bench checks only the size. */
-static void copy_limit(const struct job *j)
+void copy_limit(const struct job *j)
 {
 	pid_t pid = fork_peer();
 	if (pid == 0) { /* the reader: INPUT -> buffer, and drop it */
@@ -202,95 +196,4 @@ static void copy_limit(const struct job *j)
 		write_all(j->ofd, j->buf, (size_t)(j->size - done < (off_t)j->chunk ? j->size - done : (off_t)j->chunk),
 			  j->out, 0);
 	wait_peer(pid);
-}
-
-static const struct copier {
-	const char *name;
-	void (*copy)(const struct job *);
-	bool regular; /* INPUT must be a regular file: its size is used, or the call takes no other */
-} copiers[] = {
-	{"rw", copy_rw, false},     {"pipe", copy_pipe, false},   {"fifo", copy_fifo, false},
-	{"unix", copy_unix, false}, {"mq", copy_mq, false},       {"msg", copy_msg, false},
-	{"limit", copy_limit, true}, {"mmap", copy_mmap, true},   {"splice", copy_splice, false},
-	{"cfr", copy_cfr, true},    {"sendfile", copy_sendfile, true},
-};
-enum { NCOPIERS = sizeof copiers / sizeof copiers[0] };
-
-static int copier_of(const char *name)
-{
-	for (int i = 0; i < NCOPIERS; i++)
-		if (strcmp(copiers[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-bool is_copier(const char *name)
-{
-	return copier_of(name) >= 0;
-}
-
-/* OUTPUT, empty: a new file, or a regular file of ours, or a device such as
- * /dev/null. Never a FIFO, a socket, a symbolic link or another user's file:
- * in a shared directory (/tmp) anyone may have put one at the name, to read
- * what we write or to have us overwrite a file of their choosing. O_NONBLOCK:
- * a FIFO with no reader fails at once (ENXIO) instead of waiting for one. */
-static int open_output_file(const char *out, const char *in, const struct stat *si)
-{
-	struct stat so;
-	int fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, FILE_MODE);
-
-	/* ELOOP (a symlink) or ENXIO (a FIFO with no reader, a socket): say what it is */
-	if (fd == -1 && !((errno == ELOOP || errno == ENXIO) && lstat(out, &so) == 0 && !S_ISREG(so.st_mode)))
-		err_sys("open %s", out);
-	if (fd != -1)
-		Fstat(fd, &so);
-	if (!S_ISREG(so.st_mode) && !S_ISCHR(so.st_mode))
-		err_quit("%s is %s, not a regular file: not written (someone may have put it there to read the copy)",
-			 out, S_ISLNK(so.st_mode) ? "a symbolic link" : S_ISFIFO(so.st_mode) ? "a FIFO"
-			      : S_ISSOCK(so.st_mode) ? "a socket" : "a device");
-	if (so.st_dev == si->st_dev && so.st_ino == si->st_ino)
-		err_quit("%s and %s are the same file: copying would empty it", in, out);
-	if (S_ISREG(so.st_mode) && so.st_uid != geteuid())
-		err_quit("%s belongs to uid %ld, not to you: not written", out, (long)so.st_uid);
-	if (S_ISREG(so.st_mode))
-		Ftruncate(fd, 0);
-	if (fcntl(fd, F_SETFL, 0) == -1) /* from now on, writes block */
-		err_sys("fcntl %s", out);
-	return fd;
-}
-
-/* 12-copy-bench COPIER [-b BYTES] INPUT OUTPUT; argv[0] is the copier's name. */
-int copier_main(int argc, char **argv)
-{
-	long chunk = CHUNK_DEFAULT;
-	int c;
-
-	opterr = 0; /* we say what is wrong ourselves */
-	while ((c = getopt(argc, argv, ":b:")) != -1) {
-		if (c == ':')
-			usage_error("option -b needs a number of bytes");
-		if (c == '?')
-			usage_error("unknown option '-%c'", optopt);
-		chunk = parse_count(optarg, "BYTES", 1, COPY_CHUNK_MAX);
-	}
-	if (argc - optind != 2)
-		usage_error("%s needs INPUT and OUTPUT", argv[0]);
-	const struct copier *cp = &copiers[copier_of(argv[0])];
-	struct job j = {.in = argv[optind], .out = argv[optind + 1], .chunk = (size_t)chunk};
-	j.buf = page_buffer(j.chunk);
-	struct stat si;
-	/* O_NONBLOCK: a FIFO we would refuse is not waited for in open(); on a
-	 * regular file it changes nothing */
-	j.ifd = Open(j.in, O_RDONLY | (cp->regular ? O_NONBLOCK : 0), 0);
-	Fstat(j.ifd, &si);
-	if (cp->regular && !S_ISREG(si.st_mode)) /* st_size would be 0: nothing copied, exit 0 */
-		err_quit("%s: not a regular file: %s copies only a regular file", j.in, cp->name);
-	j.size = si.st_size;
-	j.ofd = open_output_file(j.out, j.in, &si);
-
-	cp->copy(&j);
-	Close(j.ofd);
-	Close(j.ifd);
-	free(j.buf);
-	return 0;
 }

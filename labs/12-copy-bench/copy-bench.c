@@ -1,479 +1,141 @@
 /*
- * 12-copy-bench - is shared memory really the fastest way to copy a file?
+ * 12-copy-bench - every way to copy a file, to answer: is shared memory
+ * really the fastest?
  *
- * INPUT is copied every way there is into DIR, and every copy is checked byte
- * for byte. The count is of copies of each byte between user space and the
- * kernel, made by read(), write(), send or receive (--methods says where):
- *   pipe fifo mq msg unix      two processes, through the kernel           4 copies
- *   rw                         one process: read() into a buffer, write()  2
- *   shm1 ring robust lockfree  labs 09, 10, 11, 16: shared memory          2
- *   limit                      read() and write() at once, nothing passed  2
- *   mmap                       write() straight from a mapping of INPUT    1
- *   splice cfr sendfile        only the kernel copies (once, into OUTPUT)  0
- * Each copier is a real program (the ones not from a lab are subcommands of
- * this one), run with fork + execv and reaped with wait4(), whose rusage covers
- * the whole process tree: CPU time, peak RSS, voluntary and involuntary context
- * switches. Each runs once untimed, then RUNS times in turn; each figure is the
- * median. A method this system lacks (exit 4 from its copier, or lab 16 not
- * built) is reported as unavailable, not failed. METHOD=PROGRAM times another
- * copier; --latency times one byte there and back.
- * labs/tools/bench-report.sh makes the input and draws the tables and charts.
+ * Each METHOD copies INPUT to OUTPUT as plainly as it can be done, so that
+ * the comparison is fair, grouped by how often each byte is copied between
+ * the kernel and user space (--methods says where): 4 through the kernel
+ * between two processes (pipe fifo unix: copiers.c; mq msg: messages.c), 2
+ * through a buffer (rw limit: copiers.c), 1 from a mapping (mmap), 0 by the
+ * kernel alone (splice cfr sendfile: fewer.c). Labs 09, 10, 11 and 16 are the
+ * two-copy methods on shared memory. bin/bench (labs/tools/bench.c) times
+ * them all side by side and checks every copy; a copier that this system
+ * cannot run says why and exits 4, and the bench reports it unavailable.
  *
- * Calls: fork, execv, wait4, kill, clock_gettime, mmap, memcmp, read, write, pipe,
- *        mkfifo, socketpair, mq_open, mq_unlink, mq_send, mq_receive, msgget,
- *        msgsnd, msgrcv, msgctl, setitimer, prctl, splice, copy_file_range,
- *        sendfile, sem_post, sem_wait, sem_trywait, posix_memalign.
+ * Calls: read, write, pipe, mkfifo, socketpair, mq_open, mq_unlink, mq_send,
+ *        mq_receive, msgget, msgsnd, msgrcv, msgctl, setitimer, prctl, mmap,
+ *        splice, copy_file_range, sendfile, posix_memalign, waitid.
  *
- *   $ head -c 256M /dev/urandom >/dev/shm/in
- *   $ bin/12-copy-bench -d /dev/shm /dev/shm/in rw pipe mq splice
- *   method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result
- *   rw          2  1048576     -   606.65   442.5   129.3    2224      1       44 verified
- *   pipe        4  1048576     -   532.67   503.9   196.3    2436   5151     3052 verified
- *   mq          4     8192     -   487.55   550.6   362.6    1552  30033    29534 verified
- *   splice      0  1048576     -   214.91  1249.1   146.9    1396   4119     4090 verified
- * (on a busy machine, load average 11 on 2 cores: every process waited for a
- * CPU, so only the copies and switches mean much: measure it on an idle one)
+ *   $ head -c 64M /dev/urandom >build/in
+ *   $ bin/12-copy-bench splice build/in build/out && cmp build/in build/out
+ *   $ bin/bench -r 3 build/in pipe rw mmap splice
+ *   method copies    chunk slots  wall_ms     min-max    MB/s  cpu_ms rss_kib vol_cs invol_cs result
+ *   pipe        4  1048576     -    62.68  61.1-106.0  1070.7    63.7    2540   1383      536 verified
+ *   rw          2  1048576     -    41.66   36.3-64.2  1610.7    41.3    2436      1        2 verified
+ *   mmap        1  1048576     -    47.80   44.6-56.5  1403.9    44.7   66924      1        3 verified
+ *   splice      0  1048576     -    44.43   36.4-48.3  1510.6    39.8    1444   1030     1024 verified
+ * (2 cores at load average 1.8, files on disk: bench-report.sh puts them in a tmpfs)
  */
-#define _DEFAULT_SOURCE /* wait4 is BSD, not POSIX.1-2008 (glibc and musl have it) */
-#include "bench.h"
+#include "copiers.h"
+#include "../tools/bench-methods.h" /* each method's copies, and where they are made */
 
-#include <dirent.h>
-#include <getopt.h>
+#define USAGE "METHOD [-b BYTES] INPUT OUTPUT\n       12-copy-bench --methods"
 
-#define USAGE "[-b BYTES] [-s SLOTS] [-r RUNS] [-d DIR] INPUT [METHOD[=PROGRAM]...]\n" \
-	"       12-copy-bench --latency [-r RUNS]\n" \
-	"       12-copy-bench --methods\n" \
-	"       12-copy-bench COPIER [-b BYTES] INPUT OUTPUT   (COPIER: a METHOD not from a lab)"
-#define ROWS_MAX 24 /* METHODs on the command line */
-#define RUNS_MAX 50
-
-/* Each method is run as PROGRAM SUBCOMMAND -b BYTES [-s SLOTS] INPUT OUTPUT,
- * in this order (by copies) when none is named. */
-static const struct method {
+/* The copiers, by copies as above; bench-methods.h has a row for each. */
+static const struct copier {
 	const char *name;
-	int copies;      /* of each byte, between the kernel and user space */
-	const char *lab; /* the program beside this one, run as "copy"; NULL: this one */
-	bool slots;      /* takes -s SLOTS */
-	const char *where; /* the path of each byte */
-} methods[] = {
-	{"pipe", 4, NULL, false, "file -read()-> buffer -write()-> pipe -read()-> buffer -write()-> file"},
-	{"fifo", 4, NULL, false, "the same through a FIFO that each process opens by its name"},
-	{"mq", 4, NULL, false, "file -read()-> buffer -mq_send()-> queue -mq_receive()-> buffer -write()-> file"},
-	{"msg", 4, NULL, false, "file -read()-> buffer -msgsnd()-> queue -msgrcv()-> buffer -write()-> file"},
-	{"unix", 4, NULL, false, "file -read()-> buffer -write()-> socket -read()-> buffer -write()-> file"},
-	{"rw", 2, NULL, false, "file -read()-> buffer -write()-> file, in one process"},
-	{"shm1", 2, "09-shm-copy", false, "file -read()-> shared buffer -write()-> file (lab 09)"},
-	{"ring", 2, "10-shm-ring-copy", true, "file -read()-> shared ring slot -write()-> file (lab 10)"},
-	{"robust", 2, "11-robust-copy", true, "the same, with liveness checks (lab 11)"},
-	{"lockfree", 2, "16-lockfree-ring", true, "the same, with atomic indices for semaphores (lab 16)"},
-	{"limit", 2, NULL, false, "file -read()-> buffer, and buffer -write()-> file in another process at once: not a copy"},
-	{"mmap", 1, NULL, false, "file, mapped, -write()-> file, in one process"},
-	{"splice", 0, NULL, false, "file -splice()-> pipe -splice()-> file: the kernel copies into OUTPUT"},
-	{"cfr", 0, NULL, false, "file -copy_file_range()-> file: the kernel copies, or shares blocks"},
-	{"sendfile", 0, NULL, false, "file -sendfile()-> file: the kernel copies"},
+	copier *copy;
+	bool regular; /* INPUT must be a regular file: its size is used, or the call takes no other */
+} copiers[] = {
+	{"pipe", copy_pipe, false}, {"fifo", copy_fifo, false}, {"mq", copy_mq, false},
+	{"msg", copy_msg, false},   {"unix", copy_unix, false}, /* 4 copies */
+	{"rw", copy_rw, false},     {"limit", copy_limit, true}, /* 2 */
+	{"mmap", copy_mmap, true},  /* 1 */
+	{"splice", copy_splice, false}, {"cfr", copy_cfr, true}, {"sendfile", copy_sendfile, true}, /* 0 */
 };
-enum { NMETHODS = sizeof methods / sizeof methods[0] };
+enum { NCOPIERS = sizeof copiers / sizeof copiers[0] };
 
-enum { WALL, CPU, RSS, VCS, IVCS, NFIGS }; /* what each run gives */
-struct row {
-	const struct method *mt;
-	const char *prog;   /* what runs: the lab, or METHOD=PROGRAM's */
-	const char *status; /* "verified", else "WRONG", "FAILED", "MISSING" or "unavailable" */
-	long chunk;         /* -b, or the largest message the system allows (mq, msg) */
-	char why[240];      /* "" while it copies right */
-	int n;              /* timed runs so far */
-	double fig[NFIGS][RUNS_MAX];
-};
-
-static long chunk = CHUNK_DEFAULT, slots = 4, runs = 5;
-static volatile sig_atomic_t running; /* the process tree being measured; 0 between runs */
-
-/* The outputs and the log live in a directory of our own, mode 0700
- * (mkdtemp), never at a name in DIR itself: DIR may be /tmp or /dev/shm,
- * where anyone could put a FIFO, a file or a symlink at a name of ours while
- * it is absent between two runs, and have the next copier write INPUT into
- * it. "" until it is made, and again once it is gone. */
-static char work[PATH_MAX], work_output[PATH_MAX + 8], work_log[PATH_MAX + 8];
-
-/* On every way out, Ctrl-C included, the copier being timed stops too, and
- * we wait for it (a lab's copier removes its temp file from our directory on
- * SIGTERM; one that ignores it gets SIGKILL after 5 s); then our directory
- * goes. This may run in a signal handler: async-signal-safe calls only. */
-static void stop_running(void)
+static const struct copier *copier_of(const char *name)
 {
-	pid_t pid = (pid_t)running;
-	struct timespec ms10 = {0, 10000000};
-
-	if (pid > 0) {
-		pid_t w = 0;
-		kill(pid, SIGTERM);
-		for (int i = 0; i < 500 && (w = waitpid(pid, NULL, WNOHANG)) == 0; i++)
-			nanosleep(&ms10, NULL);
-		if (w == 0 && kill(pid, SIGKILL) == 0)
-			waitpid(pid, NULL, 0);
+	char list[200] = "";
+	for (int i = 0; i < NCOPIERS; i++) {
+		if (strcmp(copiers[i].name, name) == 0)
+			return &copiers[i];
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", copiers[i].name);
 	}
-	if (work[0] != '\0') {
-		unlink(work_output);
-		unlink(work_log);
-		rmdir(work);
-	}
+	usage_error("unknown method '%s' (%s)", name, list);
 }
 
-/* Start argv, its stdout and stderr to logfd (argv NULL: the child returns 0).
- * Signals wait until `running` names the child, so that none can miss it. */
-pid_t spawn(char *const argv[], int logfd)
-{
-	hold_signals(true);
-	fflush(stdout); /* or a child that exit()s writes our buffered lines too */
-	pid_t pid = fork();
-	if (pid == -1)
-		err_sys("fork");
-	if (pid == 0) {
-		hold_signals(false);
-		if (argv == NULL)
-			return 0;
-		if (dup2(logfd, 1) == -1 || dup2(logfd, 2) == -1)
-			_exit(126);
-		execv(argv[0], argv); /* logfd itself is close-on-exec */
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	running = pid;
-	hold_signals(false);
-	return pid;
-}
-
-/* Wait for the child: its status, and in ru what wait4() tells about its
- * whole tree (itself and every descendant it waited for). */
-int reap(pid_t pid, struct rusage *ru)
-{
-	int status;
-	while (wait4(pid, &status, 0, ru) == -1)
-		if (errno != EINTR)
-			err_sys("wait4 %ld", (long)pid);
-	running = 0;
-	return status;
-}
-
-double cpu_ms(const struct rusage *ru)
-{
-	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
-	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
-}
-
-/* The last line the copier printed, "" if none. */
-static void last_line(int logfd, char *buf, size_t len)
-{
-	char log[4096];
-	ssize_t n = logfd < 0 ? 0 : pread(logfd, log, sizeof log - 1, 0);
-
-	n = n > 0 ? n : 0;
-	while (n > 0 && log[n - 1] == '\n')
-		n--;
-	log[n] = '\0';
-	const char *line = strrchr(log, '\n') ? strrchr(log, '\n') + 1 : log;
-	size_t k = strlen(line) < len ? strlen(line) : len - 1;
-	memcpy(buf, line, k);
-	buf[k] = '\0';
-}
-
-/* "exit 1: <the last line it printed>" or "killed by signal 9 (Killed)". */
-void status_text(int status, int logfd, char *buf, size_t len)
-{
-	char line[1024];
-
-	last_line(logfd, line, sizeof line);
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else
-		snprintf(buf, len, "exit %d%s%.*s", WEXITSTATUS(status), line[0] ? ": " : "", (int)(len / 2), line);
-}
-
-/* Is OUTPUT byte for byte INPUT (whole false: of its size)? If not, say where
- * they part. Both are mapped only while compared: the next copier we fork
- * must not inherit them. */
-static bool same_bytes(const char *input, const char *output, off_t size, bool whole, char *why, size_t len)
-{
-	struct stat st;
-	/* O_NONBLOCK: a copier that left a FIFO there is not waited for */
-	int fa = Open(input, O_RDONLY, 0), fb = open(output, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
-
-	if (fb == -1) {
-		snprintf(why, len, "no output: %s", strerror(errno));
-		Close(fa);
-		return false;
-	}
-	Fstat(fb, &st);
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, len, "the output is not a regular file");
-	} else if (st.st_size != size) {
-		snprintf(why, len, "output has %jd bytes, input %jd", (intmax_t)st.st_size, (intmax_t)size);
-	} else if (size > 0 && whole) {
-		char *a = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fa, 0);
-		char *b = Mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fb, 0);
-		size_t i = 0;
-		if (memcmp(a, b, (size_t)size) != 0) {
-			while (a[i] == b[i])
-				i++;
-			snprintf(why, len, "output differs from input at byte %zu", i);
-		}
-		Munmap(a, (size_t)size);
-		Munmap(b, (size_t)size);
-	}
-	Close(fb);
-	Close(fa);
-	return why[0] == '\0';
-}
-
-/* The last run's output, if any: each copier makes OUTPUT anew. */
-static void remove_output(const char *path)
-{
-	if (unlink(path) == -1 && errno != ENOENT)
-		err_sys("unlink %s", path);
-}
-
-/* One run of r's copier, INPUT to OUTPUT, timed, then checked. A copier that
- * fails, copies wrong or is unavailable drops out. keep: a timed run, not the warm-up. */
-static void run_once(struct row *r, const char *self, const char *input, off_t size, const char *output,
-		     int logfd, bool keep)
-{
-	char b[24], s[24];
-	char *argv[] = {(char *)r->prog, r->mt->lab ? "copy" : (char *)r->mt->name, "-b", b, "-s", s,
-			(char *)input, (char *)output, NULL};
-	struct timespec t0, t1;
-	struct rusage ru;
-
-	snprintf(b, sizeof b, "%ld", r->chunk);
-	snprintf(s, sizeof s, "%ld", slots);
-	if (!r->mt->slots) /* no -s SLOTS */
-		memmove(&argv[4], &argv[6], 3 * sizeof argv[0]);
-	remove_output(output);
-	if (ftruncate(logfd, 0) == -1 || lseek(logfd, 0, SEEK_SET) == -1)
-		err_sys("empty the log");
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int status = reap(spawn(argv, logfd), &ru);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-
-	bool limit = strcmp(r->mt->name, "limit") == 0; /* not a copy: only its size can be right */
-	if (status != 0 && r->prog == self && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_UNAVAILABLE) {
-		r->status = "unavailable"; /* this system lacks it; the copier said what */
-		last_line(logfd, r->why, sizeof r->why);
-		size_t skip = strlen(prog_name()) + 2; /* "12-copy-bench: " */
-		if (strncmp(r->why, prog_name(), skip - 2) == 0 && strncmp(r->why + skip - 2, ": ", 2) == 0)
-			memmove(r->why, r->why + skip, strlen(r->why + skip) + 1);
-		if (r->why[0] == '\0')
-			snprintf(r->why, sizeof r->why, "exit %d", EXIT_UNAVAILABLE);
-	} else if (status != 0) {
-		r->status = "FAILED";
-		status_text(status, logfd, r->why, sizeof r->why);
-	} else if (!same_bytes(input, output, size, !limit, r->why, sizeof r->why)) {
-		r->status = "WRONG";
-	}
-	if (r->why[0] != '\0' && strcmp(r->status, "unavailable") == 0)
-		fprintf(stderr, "%s: %s: unavailable: %s\n", prog_name(), r->mt->name, r->why);
-	else if (r->why[0] != '\0')
-		fprintf(stderr, "%s: %s (chunk %ld, %ld slots): %s\n", prog_name(), r->mt->name, r->chunk,
-			r->mt->slots ? slots : 1, r->why);
-	else if (keep) {
-		r->fig[WALL][r->n] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-		r->fig[CPU][r->n] = cpu_ms(&ru);
-		r->fig[RSS][r->n] = (double)ru.ru_maxrss;  /* KiB (Linux), of the largest process */
-		r->fig[VCS][r->n] = (double)ru.ru_nvcsw;   /* it blocked: waited for the other side */
-		r->fig[IVCS][r->n] = (double)ru.ru_nivcsw; /* the scheduler took the CPU away */
-		r->n++;
-	}
-	remove_output(output);
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* One slow run moves no median. */
-double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof v[0], by_value);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* The rows: each METHOD[=PROGRAM] named, or every method. Methods with no
- * lab are this program; the others are the labs beside it. */
-static int choose(char **names, const char *self, struct row *r)
-{
-	static char path[ROWS_MAX][PATH_MAX];
-	char *all[NMETHODS + 1] = {NULL}, list[400] = "";
-	int n = 0, dir = (int)(strrchr(self, '/') - self);
-
-	for (int m = 0; m < NMETHODS; m++) {
-		all[m] = (char *)methods[m].name;
-		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", m ? ", " : "", methods[m].name);
-	}
-	for (names = names[0] ? names : all; names[n] != NULL; n++) {
-		const char *name = names[n];
-		size_t len = strcspn(name, "=");
-		int m = 0;
-		while (m < NMETHODS && (strlen(methods[m].name) != len || strncmp(name, methods[m].name, len) != 0))
-			m++;
-		if (m == NMETHODS)
-			usage_error("unknown method '%.*s' (%s)", (int)len, name, list);
-		if (name[len] == '=' && name[len + 1] == '\0')
-			usage_error("METHOD=PROGRAM wants a program, not '%s'", name);
-		if (n == ROWS_MAX)
-			usage_error("more than %d METHODs", ROWS_MAX);
-		r[n] = (struct row){.mt = &methods[m], .status = "verified", .prog = self, .chunk = chunk};
-		if (strcmp(name, "mq") == 0 || strcmp(name, "msg") == 0)
-			r[n].chunk = message_size(name, chunk);
-		if (name[len] == '=')
-			r[n].prog = name + len + 1;
-		else if (methods[m].lab && snprintf(path[n], PATH_MAX, "%.*s/%s", dir, self, methods[m].lab) < PATH_MAX)
-			r[n].prog = path[n];
-	}
-	return n;
-}
-
-/* Our directory in dir (NULL: $TMPDIR, else /tmp), and the log in it, open
- * (close-on-exec: the copiers write to it only as their stdout and stderr). */
-static int make_work_dir(const char *dir)
-{
-	if (dir == NULL)
-		dir = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
-	if (snprintf(work, sizeof work, "%s/shmlab-bench.XXXXXX", dir) >= (int)sizeof work)
-		err_quit("directory name too long: %s", dir);
-	hold_signals(true); /* made and known to stop_running, or neither */
-	if (mkdtemp(work) == NULL) {
-		work[0] = '\0';
-		err_sys("mkdtemp %s/shmlab-bench.XXXXXX", dir);
-	}
-	snprintf(work_output, sizeof work_output, "%s/output", work);
-	snprintf(work_log, sizeof work_log, "%s/log", work);
-	hold_signals(false);
-	return Open(work_log, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
-}
-
-/* Our directory goes, with whatever a copier that failed left in it. */
-static void remove_work_dir(void)
-{
-	char path[PATH_MAX + 300];
-	struct dirent *e;
-	DIR *d = opendir(work);
-
-	if (d == NULL)
-		err_sys("opendir %s", work);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    snprintf(path, sizeof path, "%s/%s", work, e->d_name) < (int)sizeof path)
-			unlink(path); /* what cannot go, rmdir says */
-	closedir(d);
-	if (rmdir(work) == -1)
-		err_sys("rmdir %s", work);
-	work[0] = '\0';
-}
-
-/* Every row once to warm up, then `runs` rounds, so that a slow patch of the
- * machine hits all alike. One line each; true if none failed. */
-static bool measure(struct row *r, int n, const char *self, const char *input, const char *dir)
-{
-	struct stat st;
-	bool ok = true;
-
-	if (stat(input, &st) == -1)
-		err_sys("%s", input);
-	if (!S_ISREG(st.st_mode))
-		err_quit("%s: not a regular file", input);
-	for (int i = 0; i < n; i++) {
-		if (access(r[i].prog, X_OK) == -1) {
-			/* lab 16 may not be here yet: then its row says so, like a missing call */
-			bool optional = r[i].prog != self && strcmp(r[i].mt->name, "lockfree") == 0 &&
-					strstr(r[i].prog, r[i].mt->lab) != NULL;
-			r[i].status = optional ? "unavailable" : "MISSING";
-			snprintf(r[i].why, sizeof r[i].why, "%s not built (make)", r[i].prog);
-			fprintf(stderr, "%s: %s: %s%s\n", prog_name(), r[i].mt->name, optional ? "unavailable: " : "",
-				r[i].why);
-		}
-	}
-	int logfd = make_work_dir(dir);
-	for (long k = 0; k <= runs; k++)
-		for (int i = 0; i < n; i++)
-			if (r[i].why[0] == '\0')
-				run_once(&r[i], self, input, st.st_size, work_output, logfd, k > 0);
-
-	printf("method copies    chunk slots  wall_ms    MB/s  cpu_ms rss_kib vol_cs invol_cs result\n");
-	for (int i = 0; i < n; i++) {
-		double f[NFIGS];
-		char s[24] = "-";
-		if (r[i].mt->slots)
-			snprintf(s, sizeof s, "%ld", slots);
-		printf("%-8s %4d %8ld %5s", r[i].mt->name, r[i].mt->copies, r[i].chunk, s);
-		for (int k = 0; k < NFIGS && r[i].why[0] == '\0'; k++)
-			f[k] = median(r[i].fig[k], (size_t)r[i].n);
-		if (r[i].why[0] == '\0')
-			printf(" %8.2f %7.1f %7.1f %7.0f %6.0f %8.0f %s\n", f[WALL],
-			       (double)st.st_size / 1e3 / (f[WALL] > 0 ? f[WALL] : 1), f[CPU], f[RSS], f[VCS], f[IVCS],
-			       strcmp(r[i].mt->name, "limit") == 0 ? "size checked (not a copy)" : "verified");
-		else
-			printf("        -       -       -       -      -        - %s: %s\n", r[i].status, r[i].why);
-		ok &= r[i].why[0] == '\0' || strcmp(r[i].status, "unavailable") == 0;
-	}
-	Close(logfd);
-	remove_work_dir();
-	return ok;
-}
-
-/* --methods: each method's copies, and where they are made. */
+/* --methods: this lab's rows of the bench's table. */
 static void list_methods(void)
 {
 	printf("method   copies where\n");
 	for (int m = 0; m < NMETHODS; m++)
-		printf("%-8s %6d %s\n", methods[m].name, methods[m].copies, methods[m].where);
+		if (strcmp(methods[m].program, LAB12) == 0 && copier_of(methods[m].name))
+			printf("%-8s %6d %s\n", methods[m].name, methods[m].copies, methods[m].where);
+}
+
+/* OUTPUT, empty: a new file, or a regular file of ours, or a device such as
+ * /dev/null. Never a FIFO, a socket, a symbolic link or another user's file:
+ * in a shared directory (/tmp) anyone may have put one at the name, to read
+ * what we write or to have us overwrite a file of their choosing. O_NONBLOCK:
+ * a FIFO with no reader fails at once (ENXIO) instead of waiting for one. */
+static int open_output_file(const char *out, const char *in, const struct stat *si)
+{
+	struct stat so;
+	int fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, FILE_MODE);
+
+	/* ELOOP (a symlink) or ENXIO (a FIFO with no reader, a socket): say what it is */
+	if (fd == -1 && !((errno == ELOOP || errno == ENXIO) && lstat(out, &so) == 0 && !S_ISREG(so.st_mode)))
+		err_sys("open %s", out);
+	if (fd != -1)
+		Fstat(fd, &so);
+	if (!S_ISREG(so.st_mode) && !S_ISCHR(so.st_mode))
+		err_quit("%s is %s, not a regular file: not written (someone may have put it there to read the copy)",
+			 out, S_ISLNK(so.st_mode) ? "a symbolic link" : S_ISFIFO(so.st_mode) ? "a FIFO"
+			      : S_ISSOCK(so.st_mode) ? "a socket" : "a device");
+	if (so.st_dev == si->st_dev && so.st_ino == si->st_ino)
+		err_quit("%s and %s are the same file: copying would empty it", in, out);
+	if (S_ISREG(so.st_mode) && so.st_uid != geteuid())
+		err_quit("%s belongs to uid %ld, not to you: not written", out, (long)so.st_uid);
+	if (S_ISREG(so.st_mode))
+		Ftruncate(fd, 0);
+	if (fcntl(fd, F_SETFL, 0) == -1) /* from now on, writes block */
+		err_sys("fcntl %s", out);
+	return fd;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longs[] = {{"latency", no_argument, NULL, 'l'},
-					      {"methods", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
-	static struct row r[ROWS_MAX];
-	char self[PATH_MAX] = "";
-	const char *dir = NULL; /* -d: NULL is $TMPDIR */
-	bool latency = false, list = false;
+	long chunk = CHUNK_DEFAULT;
+	struct stat si;
 	int c;
 
 	prog_init(argv, USAGE);
-	if (argc > 1 && is_copier(argv[1]))
-		return copier_main(argc - 1, argv + 1);
-	at_exit_call(stop_running); /* before the first spawn */
-	opterr = 0; /* we say what is wrong ourselves */
-	while ((c = getopt_long(argc, argv, ":b:s:r:d:", longs, NULL)) != -1) {
-		switch (c) {
-		case 'b': chunk = parse_count(optarg, "BYTES", 1, COPY_CHUNK_MAX); break;
-		case 's': slots = parse_count(optarg, "SLOTS", 1, 1024); break;
-		case 'r': runs = parse_count(optarg, "RUNS", 1, RUNS_MAX); break;
-		case 'd': dir = optarg; break;
-		case 'l': latency = true; break;
-		case 'm': list = true; break;
-		case ':': usage_error("option -%c needs a value", optopt); /* musl and glibc alike */
-		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]); /* a long one */
-		}
-	}
-	if ((latency || list) && optind < argc)
-		usage_error("--%s copies no file: drop '%s'", latency ? "latency" : "methods", argv[optind]);
-	if (list) {
+	if (argc > 1 && strcmp(argv[1], "--methods") == 0) {
+		if (argc > 2)
+			usage_error("--methods copies no file: drop '%s'", argv[2]);
 		list_methods();
 		return 0;
 	}
-	if (latency)
-		return latency_test(runs) ? 0 : 1;
-	if (optind == argc)
-		usage_error("missing INPUT");
-	if (strchr(argv[0], '/') != NULL) /* where the other labs are */
-		snprintf(self, sizeof self, "%s", argv[0]);
-	else if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) /* found on $PATH */
-		err_sys("readlink /proc/self/exe");
-	int n = choose(argv + optind + 1, self, r);
-	return measure(r, n, self, argv[optind], dir) ? 0 : 1;
+	if (argc < 2)
+		usage_error("missing METHOD");
+	const struct copier *cp = copier_of(argv[1]);
+	argc--, argv++; /* getopt takes the copier's name for the program's */
+	opterr = 0;     /* we say what is wrong ourselves */
+	while ((c = getopt(argc, argv, ":b:")) != -1) {
+		if (c == ':')
+			usage_error("option -b needs a number of bytes");
+		if (c == '?')
+			usage_error("unknown option '-%c'", optopt);
+		chunk = parse_count(optarg, "BYTES", 1, COPY_CHUNK_MAX);
+	}
+	if (argc - optind != 2)
+		usage_error("%s needs INPUT and OUTPUT", cp->name);
+	struct job j = {.in = argv[optind], .out = argv[optind + 1], .chunk = (size_t)chunk};
+	j.buf = page_buffer(j.chunk);
+	/* O_NONBLOCK: a FIFO we would refuse is not waited for in open(); on a
+	 * regular file it changes nothing */
+	j.ifd = Open(j.in, O_RDONLY | (cp->regular ? O_NONBLOCK : 0), 0);
+	Fstat(j.ifd, &si);
+	if (cp->regular && !S_ISREG(si.st_mode)) /* st_size would be 0: nothing copied, exit 0 */
+		err_quit("%s: not a regular file: %s copies only a regular file", j.in, cp->name);
+	j.size = si.st_size;
+	j.ofd = open_output_file(j.out, j.in, &si);
+
+	cp->copy(&j);
+	Close(j.ofd);
+	Close(j.ifd);
+	free(j.buf);
+	return 0;
 }

@@ -1,38 +1,28 @@
 /* messages.c - four copies, one message at a time: file -> read() -> buffer
- * -> send -> the kernel's queue -> receive -> buffer -> write() -> file.
- *   mq   POSIX message queue: mq_send / mq_receive
- *   msg  System V message queue: msgsnd / msgrcv
- * Unlike a pipe, a queue keeps the boundaries of what was sent: each message
- * is received whole, and the empty message is the end of the file. Its size
- * is bounded by the system (msgsize_max, msgmax: 8192 bytes by default), so
- * the chunk is the smaller of -b and what the system allows. */
+ * -> send -> queue -> receive -> buffer -> write() -> file, through a POSIX
+ * (mq) or a System V (msg) message queue. Unlike a pipe, a queue keeps each
+ * message whole; the empty one is the end of the file. The system bounds its
+ * size (8192 bytes by default): the chunk is the smaller of that and -b. */
 #define _GNU_SOURCE /* getentropy, setitimer, RLIMIT_MSGQUEUE */
-#include "bench.h"
+#include "copiers.h"
 
 #include <mqueue.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 
-/* A number from a /proc file, or dflt if it cannot be read. */
-static long proc_long(const char *path, long dflt)
+/* n, or the limit in a /proc file if that is smaller: msgsize_max and msgmax
+ * bound a message, msg_max the messages in a POSIX queue. */
+static long at_most(long n, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	long v = dflt;
-	if (f != NULL) {
-		if (fscanf(f, "%ld", &v) != 1 || v < 1)
-			v = dflt;
+	long max = n;
+	if (f != NULL && fscanf(f, "%ld", &max) != 1)
+		max = n;
+	if (f != NULL)
 		fclose(f);
-	}
-	return v;
-}
-
-/* The largest message mq or msg may send here, and -b if that is smaller. */
-long message_size(const char *method, long chunk)
-{
-	long max = strcmp(method, "mq") == 0 ? proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192)
-					     : proc_long("/proc/sys/kernel/msgmax", 8192);
-	return chunk < max ? chunk : max;
+	return max >= 1 && max < n ? max : n;
 }
 
 static void on_alarm(int sig)
@@ -87,11 +77,10 @@ void copy_mq(const struct job *j)
 	char name[IPC_NAME_MAX], part[40];
 	unsigned char r[8];
 	struct rlimit rl;
-	long size = message_size("mq", (long)j->chunk), depth = proc_long("/proc/sys/fs/mqueue/msg_max", 10);
+	long size = at_most((long)j->chunk, "/proc/sys/fs/mqueue/msgsize_max");
+	long depth = at_most(10, "/proc/sys/fs/mqueue/msg_max"); /* 10: the default */
 
-	/* no more messages than the default 10, nor bytes than RLIMIT_MSGQUEUE allows */
-	if (depth > 10)
-		depth = 10;
+	/* nor more bytes than RLIMIT_MSGQUEUE allows */
 	if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)depth * (rlim_t)(size + 64) > rl.rlim_cur)
 		depth = (long)(rl.rlim_cur / (rlim_t)(size + 64)) > 0 ? (long)(rl.rlim_cur / (rlim_t)(size + 64)) : 1;
@@ -134,8 +123,7 @@ static int msqid = -1;
 static struct message {
 	long type; /* > 0; here always 1 */
 	char text[];
-} *m;          /* in `block`: type at the end of its first page, text from the next */
-static char *block;
+} *m; /* type at the end of a page, text from the next */
 
 static void remove_queue(void) /* async-signal-safe: msgctl is one system call */
 {
@@ -155,12 +143,12 @@ static bool msg_put(const char *p, size_t n)
 
 void copy_msg(const struct job *j)
 {
-	long size = message_size("msg", (long)j->chunk);
+	long size = at_most((long)j->chunk, "/proc/sys/kernel/msgmax");
 
 	/* msgsnd wants type and text side by side, and read() fills text: so that
 	 * text starts on a page (see page_buffer), type goes just before it */
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	block = page_buffer(page + (size_t)size);
+	char *block = page_buffer(page + (size_t)size);
 	m = (struct message *)(block + page - offsetof(struct message, text));
 	m->type = 1;
 	hold_signals(true);

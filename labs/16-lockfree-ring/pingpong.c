@@ -8,7 +8,9 @@
  * The pinger times every round trip; the echo sends each byte straight back.
  * With two CPUs they are pinned one to each: sleeping then means waking an
  * idle CPU, which is what the futex and the pipe pay for. CPU time is what
- * the two processes burn together (getrusage), beside the wall time.
+ * the two processes burn together (getrusage), beside the wall time; vol_cs
+ * counts the times either went to sleep to wait, invol_cs the times the
+ * scheduler took its CPU away.
  * Last, a stream of counts through a small ring, both sides spinning, with
  * head and tail on a cache line each and then on one: false sharing, timed. */
 #define _GNU_SOURCE /* sched_setaffinity, MAP_ANONYMOUS: Linux calls */
@@ -27,7 +29,10 @@ static const char *const method_name[NMETHODS] = {"pipe", "semaphore", "futex", 
 struct court {
 	sem_t ping, pong;        /* SEM: the ball is the echo's; it is back */
 	pid_t pinger, echo;
-	double echo_cpu_ms;      /* the echo's, stored before it exits */
+	struct usage {
+		double cpu_ms;
+		long vcs, ivcs; /* voluntary and involuntary context switches */
+	} echo_usage;            /* the echo's, stored before it exits */
 	long echo_futex_calls;
 	_Alignas(CACHE_LINE) struct index to;   /* the others: the ball's number, pinger -> echo */
 	_Alignas(CACHE_LINE) struct index back; /* and echo -> pinger */
@@ -36,12 +41,13 @@ struct court {
 	_Alignas(CACHE_LINE) uint32_t ring[STREAM_SLOTS];
 };
 
-static double cpu_ms(void)
+static struct usage usage(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	return (struct usage){(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+				      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
+			      ru.ru_nvcsw, ru.ru_nivcsw};
 }
 
 /* Each side, once a tick of waiting: is the other still there? */
@@ -92,7 +98,7 @@ static void echo(enum method m, struct court *c, int fd_in, int fd_out, long tri
 			advance(&c->back, got);
 		}
 	}
-	c->echo_cpu_ms = cpu_ms();
+	c->echo_usage = usage();
 	c->echo_futex_calls = futex_waits + futex_wakes - calls0;
 }
 
@@ -116,7 +122,7 @@ static void play(enum method m, struct court *c, double *us, long count, long sp
 	if (m == PIPE && (pipe(to) == -1 || pipe(back) == -1))
 		err_sys("pipe");
 	long calls0 = futex_waits + futex_wakes;
-	double cpu0 = cpu_ms();
+	struct usage u0 = usage();
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pid_t pid = Fork();
 	if (pid == 0) {
@@ -154,16 +160,17 @@ static void play(enum method m, struct court *c, double *us, long count, long sp
 	wait_child(pid);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - start.tv_sec) * 1e3 + (double)(t1.tv_nsec - start.tv_nsec) / 1e6;
-	double cpu = cpu_ms() - cpu0 + c->echo_cpu_ms;
+	struct usage u = usage(), e = c->echo_usage;
+	double cpu = u.cpu_ms - u0.cpu_ms + e.cpu_ms;
 	long calls = futex_waits + futex_wakes - calls0 + c->echo_futex_calls;
 	if (m == PIPE)
 		Close(to[1]), Close(back[0]);
 	Sem_destroy(&c->ping);
 	Sem_destroy(&c->pong);
 	qsort(us, (size_t)count, sizeof us[0], by_value);
-	printf("%-10s %9.2f %8.2f %9.2f %8.1f %8.1f %6.2f %10.2f\n", method_name[m], us[count / 2],
+	printf("%-10s %9.2f %8.2f %9.2f %8.1f %8.1f %6.2f %10.2f %7ld %8ld\n", method_name[m], us[count / 2],
 	       us[(count * 99 + 99) / 100 - 1], us[(count * 999 + 999) / 1000 - 1], cpu, wall,
-	       cpu / wall, (double)calls / (double)trips);
+	       cpu / wall, (double)calls / (double)trips, u.vcs - u0.vcs + e.vcs, u.ivcs - u0.ivcs + e.ivcs);
 	fflush(stdout);
 }
 
@@ -226,7 +233,7 @@ void pingpong(long count, long spin_us)
 		cpus[1] = -1;
 		printf("one CPU only: not pinned, the two take turns on it\n");
 	}
-	printf("method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip\n");
+	printf("method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip  vol_cs invol_cs\n");
 	struct court *c = Mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	/* mapped, not malloc'd: each echo is forked with a copy and exits without it */
 	size_t len = (size_t)count * sizeof(double);

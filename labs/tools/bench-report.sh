@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# bench-report.sh - lab 12's measurements as a report: Markdown, SVG bar charts, CSV.
+# bench-report.sh - lab 12's question measured, as a report: Markdown, SVG bar charts, CSV.
 #
 #   labs/tools/bench-report.sh [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR]
 #       [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]
 #
 # It makes the input (FILE as it is, or -n MiB of random bytes), in a tmpfs when there
 # is one so that the times are the copy's and not a disk's: $TMPDIR if it is a tmpfs,
-# else /dev/shm. Then it runs bin/12-copy-bench on it and turns the lab's lines into a
-# Markdown report: the machine, its load before and after, a table with each
+# else /dev/shm. Then it runs bin/bench on it (labs/tools/bench.c) and turns its lines
+# into a Markdown report: the machine, its load before and after, a table with each
 # method's time against pipe's, rw's and the limit's, ordered by copies (4, 2, 1, 0),
 # and where each method makes its copies. --svg also draws the MB/s as a bar chart.
 #   --sweep    rw, pipe, shm1, ring and robust at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots
-#              and robust at 4, one run of the lab per size and slot count; and for
+#              and robust at 4, one run of the bench per size and slot count; and for
 #              shm1 and the ring the chunk that is fastest, and the least memory
 #              within 5% of it
-#   --latency  the lab's one-byte round trips (RUNS x 10000 per method)
+#   --latency  lab 16's one-byte round trips instead (pingpong -c RUNS x 10000)
 #   --csv      CSV instead of Markdown
 # Exit 1 if a copier was missing, failed or copied wrong (the report says which),
 # 2 for bad arguments. `make bench` runs it four times into build/bench/.
@@ -22,7 +22,6 @@ set -uo pipefail
 
 me=bench-report
 usage="usage: $me [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR] [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]"
-all_methods="pipe fifo mq msg unix rw shm1 ring robust lockfree limit mmap splice cfr sendfile"
 sweep_methods="rw pipe shm1 ring robust"
 
 die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
@@ -37,13 +36,14 @@ count() {
 	echo $((10#$1))
 }
 
+# once bench has said which methods there are (bench --methods)
 method_ok() {
 	[[ " $all_methods " == *" $1 "* ]] || die_usage "unknown method '$1' (${all_methods// /, })"
 }
 
 bin=${SHMLAB_BIN:-$(dirname "$0")/../../bin}
 chunk=1048576 slots=4 runs=5 mib=256 dir='' file='' mode=copy csv='' svg='' picked='' sized=
-methods=$all_methods
+methods=''
 declare -A with=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -62,10 +62,8 @@ while [ $# -gt 0 ]; do
 		-n) mib=$(count "$2" MIB 1 1048576) || exit 2 ;;
 		-d) dir=$2 ;;
 		-m) methods=${2//,/ } picked=1
-			[ -n "${methods// /}" ] || die_usage "-m wants one method or more, e.g. -m rw,pipe"
-			for m in $methods; do method_ok "$m"; done ;;
+			[ -n "${methods// /}" ] || die_usage "-m wants one method or more, e.g. -m rw,pipe" ;;
 		--with) [[ $2 =~ ^([a-z0-9]+)=(.+)$ ]] || die_usage "--with wants METHOD=PROGRAM, not '$2'"
-			method_ok "${BASH_REMATCH[1]}"
 			with[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]} ;;
 		--svg) svg=$2 ;;
 		--bin) bin=$2 ;;
@@ -84,11 +82,21 @@ if [ "$mode" = sweep ] && [ -n "$picked$sized$svg" ]; then
 	die_usage "--sweep runs every method at every chunk size and slot count: drop -m, -b, -s and --svg"
 fi
 [ "$mode" != latency ] || [ -z "$file" ] || die_usage "--latency copies no file: drop '$file'"
-lab=$bin/12-copy-bench
+if [ "$mode" = latency ]; then
+	lab=$bin/16-lockfree-ring # its pingpong
+else
+	lab=$bin/bench
+fi
 [ -x "$lab" ] || die "$lab not built (make)"
+if [ "$mode" != latency ]; then # the methods, as bench-methods.h lists them
+	all_methods=$("$lab" --methods | awk 'NR > 1 { printf("%s%s", n++ ? " " : "", $1) }') ||
+		die "$lab --methods failed"
+	for m in $methods "${!with[@]}"; do method_ok "$m"; done
+	methods=${methods:-$all_methods}
+fi
 [ -z "$svg" ] || { : >"$svg"; } 2>/dev/null || die "open $svg: cannot write there"
 
-# ---- running the lab: stopped with us, nothing left behind ----
+# ---- running bench (or pingpong): stopped with us, nothing left behind ----
 # Every file of ours is in a directory of our own (mode 0700), never at a name
 # in a shared one, where another user could put a FIFO or a symlink first.
 work=$(mktemp -d "${TMPDIR:-/tmp}/shmlab-bench-report.XXXXXX") || exit 1
@@ -105,7 +113,7 @@ for sig in INT TERM HUP; do
 	trap "trap - EXIT $sig; cleanup; kill -s $sig \$\$" "$sig"
 done
 
-# run_lab OUT ARGS...: the lab's stdout to OUT, its stderr kept for the end; its status.
+# run_lab OUT ARGS...: bench's (pingpong's) stdout to OUT, its stderr kept for the end; its status.
 run_lab() {
 	local out=$1 status=0
 	shift
@@ -117,7 +125,7 @@ run_lab() {
 	return "$status"
 }
 
-# The lab's messages, once each, after the report.
+# Their messages, once each, after the report.
 say_errors() { [ ! -s "$work/err" ] || awk '!seen[$0]++' "$work/err" >&2; }
 
 progress() { [ ! -t 2 ] || printf '\r%s: %s   ' "$me" "$1" >&2; }
@@ -180,11 +188,11 @@ function svg(path, title, u, nleg, n,    i, g, y, w, max, left, bar_max, row, to
 function csv_row(i, pms, rms, lms,    r) {
 	printf("%s,%s,%s,%s,%d,", name[i], chunk[i], slots[i] == "-" ? "" : slots[i], bytes, ok[i] ? runs : 0)
 	if (ok[i])
-		printf("%.2f,%.1f,%.1f,%d,%d,%d,%s,%s,%s,", wall[i], mbs[i], cpu[i], rss[i], vcs[i], ivcs[i],
+		printf("%.2f,%s,%s,%.1f,%.1f,%d,%d,%d,%s,%s,%s,", wall[i], wmin[i], wmax[i], mbs[i], cpu[i], rss[i], vcs[i], ivcs[i],
 		       pms > 0 ? sprintf("%.3f", wall[i] / pms) : "", rms > 0 ? sprintf("%.3f", wall[i] / rms) : "",
 		       lms > 0 ? sprintf("%.3f", wall[i] / lms) : "")
 	else
-		printf(",,,,,,,,,")
+		printf(",,,,,,,,,,,")
 	r = result[i]; gsub(/"/, "\"\"", r)
 	printf("\"%s\"\n", r)
 }
@@ -217,21 +225,25 @@ function row_of(m, s, c,    i) {
 	return 0
 }
 BEGIN {
+	csv_head = "method,chunk,slots,bytes,runs,wall_ms,wall_min_ms,wall_max_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
 	split("bytes KiB MiB GiB TiB", unit, " ")
 	colour[0] = "#4e79a7"; colour[1] = "#e15759"; colour[2] = "#59a14f"; colour[3] = "#b07aa1"
 }
-$1 == "method" || $1 == "round" { next }
-{   # a copy row: method copies chunk slots wall_ms MB/s cpu_ms rss_kib vol_cs invol_cs result...
-	# a latency row: method median_us p99_us cpu_ms vol_cs invol_cs what...
+$1 == "method" || $1 == "one-byte" || $1 == "stream" { next }
+mode ~ /^latency/ {
+	# a row of pingpong: method median_us p99_us p99.9_us cpu_ms wall_ms cpus futex/trip vol_cs invol_cs
+	n++; name[n] = $1; med[n] = $2; p99[n] = $3; p999[n] = $4; cpu[n] = $5; vcs[n] = $9; ivcs[n] = $10
+	seen[$1] = 1
+	if ($1 == "pipe") pipe_us = $2
+	next
+}
+{   # a row of bench: method copies chunk slots wall_ms min-max MB/s cpu_ms rss_kib vol_cs invol_cs result...
 	n++; name[n] = $1
-	r = $0; for (k = 1; k <= (mode ~ /^latency/ ? 6 : 10); k++) sub(/^ *[^ ]+ +/, "", r)
-	if (mode ~ /^latency/) {
-		med[n] = $2; p99[n] = $3; cpu[n] = $4; vcs[n] = $5; ivcs[n] = $6; what[n] = r
-		if ($1 == "pipe") pipe_us = $2
-		next
-	}
-	copies[n] = $2; chunk[n] = $3; slots[n] = $4; wall[n] = $5; mbs[n] = $6; cpu[n] = $7
-	rss[n] = $8; vcs[n] = $9; ivcs[n] = $10; result[n] = r; ok[n] = r == "verified" || r ~ /^size checked/
+	r = $0; for (k = 1; k <= 11; k++) sub(/^ *[^ ]+ +/, "", r)
+	copies[n] = $2; chunk[n] = $3; slots[n] = $4; wall[n] = $5; wmin[n] = $6; wmax[n] = $6
+	sub(/-.*/, "", wmin[n]); sub(/.*-/, "", wmax[n])
+	mbs[n] = $7; cpu[n] = $8; rss[n] = $9; vcs[n] = $10; ivcs[n] = $11; result[n] = r
+	ok[n] = r == "verified" || r ~ /^size checked/
 }
 END {
 	if (mode == "copy" || mode == "copycsv" || mode == "copysvg") {
@@ -242,22 +254,22 @@ END {
 			by[j + 1] = i
 		}
 		if (mode == "copycsv") {
-			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
+			print csv_head
 			for (k = 1; k <= n; k++) csv_row(by[k], pms, rms, lms)
 		} else if (mode == "copy") {
-			print "| method   | copies | wall ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
-			print "|----------|-------:|--------:|-------:|-------:|----------:|-------:|---------:|-------:|------:|--------:|----------|"
+			print "| method   | copies | wall ms |   min-max ms |   MB/s | CPU ms | peak RSS  | vol cs | invol cs | x pipe |  x rw | x limit | output   |"
+			print "|----------|-------:|--------:|-------------:|-------:|-------:|----------:|-------:|---------:|-------:|------:|--------:|----------|"
 			for (k = 1; k <= n; k++) {
 				i = by[k]
 				printf("| %-8s | %6d |", name[i], copies[i])
 				if (ok[i]) {
-					printf(" %7.1f | %6.0f | %6.1f | %9s | %6d | %8d |", wall[i], mbs[i], cpu[i],
-					       size_text(rss[i] * 1024), vcs[i], ivcs[i])
+					printf(" %7.1f | %12s | %6.0f | %6.1f | %9s | %6d | %8d |", wall[i], wmin[i] "-" wmax[i],
+					       mbs[i], cpu[i], size_text(rss[i] * 1024), vcs[i], ivcs[i])
 					if (pms > 0) printf(" %6.2f |", wall[i] / pms); else printf("      - |")
 					if (rms > 0) printf(" %5.2f |", wall[i] / rms); else printf("     - |")
 					if (lms > 0) printf(" %7.2f |", wall[i] / lms); else printf("       - |")
 				} else {
-					printf("         |        |        |           |        |          |        |       |         |")
+					printf("         |              |        |        |           |        |          |        |       |         |")
 				}
 				printf(" %s |\n", result[i])
 			}
@@ -277,7 +289,7 @@ END {
 		ncol = split("rw/- pipe/- shm1/- ring/1 ring/2 ring/4 ring/8 ring/16 robust/4", col, " ")
 		nch = split(chunks, ch, " ")
 		if (mode == "sweepcsv") {
-			print "method,chunk,slots,bytes,runs,wall_ms,mb_s,cpu_ms,maxrss_kib,vol_cs,invol_cs,vs_pipe,vs_rw,vs_limit,result"
+			print csv_head
 			for (c = 1; c <= nch; c++)
 				for (j = 1; j <= ncol; j++) {
 					split(col[j], ms, "/")
@@ -307,25 +319,35 @@ END {
 			       nr % 2 ? ratio[(nr + 1) / 2] : (ratio[nr / 2] + ratio[nr / 2 + 1]) / 2, ratio[1], ratio[nr])
 		}
 	} else {
+		what["pipe"] = "write + read on two pipes"
+		what["semaphore"] = "sem_post + sem_wait in shared memory"
+		what["futex"] = "atomics, and a futex: sleeps at once"
+		what["spin"] = "atomics, spinning: never a system call"
+		what["spin+futex"] = "spins, then sleeps: the ring of lab 16"
+		if (why != "") { # pingpong stopped: the ways it did not reach failed
+			nk = split("pipe semaphore futex spin spin+futex", kind, " ")
+			for (k = 1; k <= nk; k++)
+				if (!(kind[k] in seen)) { n++; name[n] = kind[k]; med[n] = "-"; what[kind[k]] = "FAILED: " why }
+		}
 		for (i = 1; i <= n; i++) x[i] = pipe_us > 0 ? med[i] / pipe_us : 0
 		if (mode == "latencycsv") {
-			print "method,round_trips,median_us,p99_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
+			print "method,round_trips,median_us,p99_us,p99_9_us,cpu_ms,vol_cs,invol_cs,vs_pipe"
 			for (i = 1; i <= n; i++)
 				if (med[i] == "-") # it failed: no figures
-					printf("%s,%d,,,,,,\n", name[i], trips)
+					printf("%s,%d,,,,,,,\n", name[i], trips)
 				else
-					printf("%s,%d,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+					printf("%s,%d,%.2f,%.2f,%.2f,%.1f,%d,%d,%.2f\n", name[i], trips, med[i], p99[i], p999[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else if (mode == "latency") {
-			print "| method   | what                                 | median us | p99 us | CPU ms | vol cs | invol cs | x pipe |"
-			print "|----------|--------------------------------------|----------:|-------:|-------:|-------:|---------:|-------:|"
+			print "| method     | what                                   | median us |  p99 us | p99.9 us | CPU ms | vol cs | invol cs | x pipe |"
+			print "|------------|----------------------------------------|----------:|--------:|---------:|-------:|-------:|---------:|-------:|"
 			for (i = 1; i <= n; i++)
 				if (med[i] == "-")
-					printf("| %-8s | %-36s |         - |      - |      - |      - |        - |      - |\n", name[i], what[i])
+					printf("| %-10s | %-38s |         - |       - |        - |      - |      - |        - |      - |\n", name[i], what[name[i]])
 				else
-					printf("| %-8s | %-36s | %9.2f | %6.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[i], med[i], p99[i], cpu[i], vcs[i], ivcs[i], x[i])
+					printf("| %-10s | %-38s | %9.2f | %7.2f | %8.2f | %6.0f | %6d | %8d | %6.2f |\n", name[i], what[name[i]], med[i], p99[i], p999[i], cpu[i], vcs[i], ivcs[i], x[i])
 		} else {
 			for (i = 1; i <= n; i++) { bl[i] = name[i]; bv[i] = med[i]; bn[i] = med[i] == "-" ? "FAILED" : sprintf("x%.2f pipe", x[i]); bg[i] = name[i] == "pipe" }
-			leg[0] = "shared memory + semaphores"; leg[1] = "pipe pair"
+			leg[0] = "shared memory (semaphores, futex, spinning)"; leg[1] = "pipe pair"
 			svg(path, "One-byte round trip between two processes (median, lower is better)", "us", 2, n)
 		}
 	}
@@ -345,21 +367,27 @@ header() { # TITLE: the report's first lines
 footer() { [ -n "$csv" ] || printf '\n- load average at the end: %s\n' "$(load)"; }
 start_load=$(load)
 
-# ---- --latency ----
+# ---- --latency: lab 16's pingpong ----
 if [ "$mode" = latency ]; then
-	status=0
-	progress "latency, $runs x 10000 round trips per method"
-	run_lab "$work/out" --latency -r "$runs" || status=$?
+	status=0 trips=$((runs * 10000))
+	progress "latency, $trips round trips per method"
+	run_lab "$work/out" pingpong -c "$trips" || status=$?
 	progress_done
 	[ -s "$work/out" ] || { say_errors; exit "$status"; }
-	trips=$(sed -n 's/^round trips: \([0-9]*\) x \([0-9]*\) .*/\1 \2/p' "$work/out" | awk '{ print $1 * $2 }')
+	n=$(sed -n 's/^one-byte round trips: \([0-9]*\) per method.*/\1/p' "$work/out")
+	trips=${n:-$trips} why= # as many as pingpong says it timed
+	[ "$status" -eq 0 ] || why=$(tail -n 1 "$work/err" 2>/dev/null | sed 's/^[^:]*: //')
+	[ "$status" -eq 0 ] || [ -n "$why" ] || why="exit $status"
 	if [ -n "$csv" ]; then
-		render latencycsv -v trips="$trips" <"$work/out"
+		render latencycsv -v trips="$trips" -v why="$why" <"$work/out"
 	else
 		header "one byte there and back between two processes"
-		printf -- '- %s\n\n' "$(sed -n 's/^round trips: \([0-9]* x [0-9]*\) per method \(.*\)/\1 round trips per method \2/p' "$work/out")"
-		render latency <"$work/out"
-		[ -z "$svg" ] || render latencysvg -v path="$svg" <"$work/out"
+		# shellcheck disable=SC2016 # backquotes for Markdown, not the shell
+		printf -- '- %s (`16-lockfree-ring pingpong -c %s`)\n\n' \
+			"$(sed -n 's/^one-byte round trips: \([0-9]*\) per method/\1 round trips per method/p' "$work/out")" "$trips"
+		render latency -v why="$why" <"$work/out"
+		sed -n 's/^stream of /\n- a stream of /p' "$work/out"
+		[ -z "$svg" ] || render latencysvg -v path="$svg" -v why="$why" <"$work/out"
 		footer
 	fi
 	say_errors
