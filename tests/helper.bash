@@ -146,9 +146,11 @@ interrupt_midrun() {
 our_processes() {
 	local p
 	for p in $(pgrep -f -- "$1"); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SHMLAB_TEST_MARK=$SHMLAB_TEST_MARK" &&
+		# one that ended since pgrep saw it has no environ left: not a leftover
+		{ tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "SHMLAB_TEST_MARK=$SHMLAB_TEST_MARK" &&
 			echo "$p"
 	done
+	return 0 # the last pid not ours is no failure (bats runs tests with set -e)
 }
 
 # assert_no_process PATTERN WHEN: within 3 s no process of this test has
@@ -160,9 +162,12 @@ assert_no_process() {
 		[ -n "$left" ] || return 0
 		sleep 0.1
 	done
+	local what # for the failure: each one's pid, parent, state and command line
+	what=$(ps -o pid=,ppid=,stat=,args= -p "${left//$'\n'/,}" 2>/dev/null)
 	# shellcheck disable=SC2086 # one pid a word
 	kill -9 $left 2>/dev/null || true
-	fail "a process of '$1' was still running 3 s $2: pid ${left//$'\n'/ }"
+	fail "a process of '$1' was still running 3 s $2: pid ${left//$'\n'/ }
+$what"
 }
 
 # The lost=L of a counter lab's result line (its last line).
