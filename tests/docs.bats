@@ -5,6 +5,11 @@
 # each block that differed, with the command, the expected and the actual output.
 # Every ```diff block is an excerpt of `make diff` and checked against it.
 # The fixtures at the end check the checker: it must fail when it should.
+#
+# The guides show what a student sees on a quiet machine: clean-ipc lists every
+# System V segment of 08 of the user's, and ipcs every segment, so another test
+# file's at the same moment would show up in them.
+# tests/run: alone
 
 load helper
 bats_require_minimum_version 1.5.0

@@ -1248,6 +1248,29 @@ wait_for_line() {
 	assert_line --index -1 "2 passed, 1 failed, 1 skipped, 1 slow, left for make check"
 }
 
+@test "scoreboard: files side by side, printed in the order given; a file marked alone runs alone" {
+	local log=$BATS_TEST_TMPDIR/log a0 a1 b0 b1 c0 c1
+	run -0 env RUN_LOG="$log" SHMLAB_JOBS=2 tests/run tests/fixtures/run-c.bats tests/fixtures/run-b.bats tests/fixtures/run-a.bats
+	assert_equal "$(grep '^==' <<<"$output")" "== tests/fixtures/run-c.bats
+== tests/fixtures/run-b.bats
+== tests/fixtures/run-a.bats"
+	assert_line --index -1 "3 passed, 0 failed"
+	read -r a0 a1 <<<"$(sed -n 's/^a //p' "$log" | tr '\n' ' ')"
+	read -r b0 b1 <<<"$(sed -n 's/^b //p' "$log" | tr '\n' ' ')"
+	read -r c0 c1 <<<"$(sed -n 's/^c //p' "$log" | tr '\n' ' ')"
+	# b and c at the same time; a (alone) with neither
+	((b0 < c1 && c0 < b1)) || fail "b and c ran one after the other: $(cat "$log")"
+	((a1 < b0 && a1 < c0)) || ((a0 > b1 && a0 > c1)) || fail "a ran beside b or c: $(cat "$log")"
+	# SHMLAB_JOBS=1: one after the other
+	: >"$log"
+	run -0 env RUN_LOG="$log" SHMLAB_JOBS=1 tests/run tests/fixtures/run-c.bats tests/fixtures/run-b.bats
+	read -r b0 b1 <<<"$(sed -n 's/^b //p' "$log" | tr '\n' ' ')"
+	read -r c0 c1 <<<"$(sed -n 's/^c //p' "$log" | tr '\n' ' ')"
+	((b1 < c0 || c1 < b0)) || fail "SHMLAB_JOBS=1 ran b and c at once: $(cat "$log")"
+	run -2 env SHMLAB_JOBS=0 tests/run tests/fixtures/run-a.bats
+	assert_output "tests/run: SHMLAB_JOBS must be a count of files at a time, not '0'"
+}
+
 # ---- the tour ----
 
 @test "demo: headings are bold on a terminal only, and never with NO_COLOR" {
