@@ -2,7 +2,7 @@
 # storm.sh - signals at random moments: every lab family, a random signal after
 # a random delay, and nothing may be left.
 #
-#   tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-v]
+#   tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-j JOBS] [-v]
 #
 # Each run starts one scenario (a lab, or a server and its client) with
 # arguments that keep it busy for seconds, waits a random 0 to 1.2 s, sends one
@@ -26,20 +26,28 @@
 # that another user's objects are never taken for ours; either way the objects
 # of our uid that are new after a run count. Exit 1 if any run failed. SLOW
 # (as in tests/helper.bash) scales the waits.
+#
+# -j JOBS runs JOBS storms side by side, RUNS shared among them, each in its
+# own IPC namespace, under a prefix and in a directory of its own (the seeds
+# follow on, so each run's seed is what it would be with -j 1): a run is mostly
+# waiting for a signal's moment and a death. Without a namespace of our own
+# (not root), the storms could take each other's System V objects for theirs:
+# then the runs go one after another.
 # shellcheck disable=SC2034 # the arrays are read through pick's nameref
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-runs=30 seed=$(((RANDOM << 15) | RANDOM)) bin=${SHMLAB_BIN:-bin} verbose=0
+runs=30 seed=$(((RANDOM << 15) | RANDOM)) bin=${SHMLAB_BIN:-bin} verbose=0 jobs=1
 only=''
-while getopts n:s:b:o:v opt; do
+while getopts n:s:b:o:j:v opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	s) seed=$OPTARG ;;
 	b) bin=$OPTARG ;;
 	o) only=$OPTARG ;; # one scenario (sc_NAME below) every run: -s then draws the rest
+	j) jobs=$OPTARG ;;
 	v) verbose=1 ;; # a line for every run, not only the failures
-	*) echo "usage: tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-v]" >&2; exit 2 ;;
+	*) echo "usage: tests/storm.sh [-n RUNS] [-s SEED] [-b BIN] [-o SCENARIO] [-j JOBS] [-v]" >&2; exit 2 ;;
 	esac
 done
 [[ $bin == /* ]] || bin="$root/$bin"
@@ -385,6 +393,39 @@ matches_any() { # matches_any LABEL "PATTERN..."
 	done
 	return 1
 }
+
+for v in "$runs" "$jobs" "$seed"; do
+	[[ $v =~ ^[0-9]{1,9}$ ]] || { echo "storm: -n, -j and -s take whole numbers, not '$v'" >&2; exit 2; }
+done
+[ "$jobs" -ge 1 ] || { echo "storm: -j takes 1 or more" >&2; exit 2; }
+[ "$jobs" -le "$runs" ] || jobs=$((runs > 0 ? runs : 1))
+[ "$jobs" -eq 1 ] || unshare -i true 2>/dev/null || jobs=1
+verbose_flag=()
+[ "$verbose" -eq 0 ] || verbose_flag=(-v)
+
+# -j: JOBS storms of this script, each with its share of the runs and seeds.
+if [ "$jobs" -gt 1 ]; then
+	out=$(mktemp -d "${TMPDIR:-/tmp}/storm.XXXXXX") || exit 1
+	trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$out"' EXIT
+	echo "storm: $runs runs, seed $seed, $jobs storms at once (rerun one: tests/storm.sh -n 1 -s SEED)"
+	first=0 failed=0
+	for ((w = 0; w < jobs; w++)); do
+		n=$(((runs - first) / (jobs - w)))
+		SHMLAB_IPC_PREFIX="${SHMLAB_IPC_PREFIX:-shmlabstorm-$$}-$w" "$0" -j 1 -n "$n" -s "$((seed + first))" \
+			-b "$bin" ${only:+-o "$only"} "${verbose_flag[@]}" >"$out/$w" 2>&1 &
+		first=$((first + n))
+	done
+	wait
+	for ((w = 0; w < jobs; w++)); do
+		sed '1d;$d' "$out/$w" # each one's failures (and with -v its runs), not its own header and total
+		f=$(sed -n 's/^storm: [0-9]* runs, \([0-9]*\) failed$/\1/p' "$out/$w")
+		failed=$((failed + ${f:-1})) # no total: that storm itself failed
+		[ -n "$f" ] || echo "storm: storm $w of $jobs ended without its total: $(tail -n 1 "$out/$w")"
+	done
+	echo "storm: $runs runs, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+fi
 
 # One System V IPC namespace for the whole storm when we may make one: then no
 # other user's (or other test's) object can be taken for ours.
