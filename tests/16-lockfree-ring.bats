@@ -348,25 +348,32 @@ alive() {
 	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
 }
 
+@test "16: pingpong METHOD plays that way alone: its row, no stream" {
+	local num='[0-9]+\.[0-9]+' m
+	for m in pipe spin+futex; do
+		run -0 "$PROG" pingpong -c $((200 / SLOW)) "$m"
+		assert_line --index 1 "method     median_us   p99_us  p99.9_us   cpu_ms  wall_ms   cpus futex/trip  vol_cs invol_cs"
+		assert_line --index 2 --regexp "^${m/+/\\+} +$num +$num +$num +$num +$num +$num +$num +[0-9]+ +[0-9]+$"
+		assert_equal "${#lines[@]}" 3
+	done
+}
+
 @test "16: pingpong's pinger killed by SIGKILL leaves no echo behind: pipe, semaphore, futex" {
-	skip_under_valgrind "300000 round trips a way"
 	# the ways that sleep: the spinning ones wait as futex does, without the sleep
-	local k i pinger echo ways=(pipe semaphore futex)
-	for ((k = 0; k < ${#ways[@]}; k++)); do
-		# -c 300000: each way lasts long enough to be caught at it
-		"$PROG" pingpong -c 300000 >"$BATS_TEST_TMPDIR/pp" 2>&1 &
+	local way i pinger echo
+	for way in pipe semaphore futex; do
+		# that way alone, long enough to be caught at it (it is killed at once)
+		"$PROG" pingpong -c 10000000 "$way" >"$BATS_TEST_TMPDIR/pp" 2>&1 &
 		pinger=$!
 		echo "$pinger" >>"$BATS_TEST_TMPDIR/pids"
-		# the echo of way k: the pinger's child once k rows are printed
+		# its echo: the pinger's one child, forked to play this way
 		echo=''
 		for ((i = 0; i < 1200; i++)); do
-			if [ "$(grep -c '^[a-z+]* .*[0-9]$' "$BATS_TEST_TMPDIR/pp")" -eq "$k" ]; then
-				echo=$(pgrep -P "$pinger" | head -n 1)
-				[ -z "$echo" ] || break
-			fi
+			echo=$(pgrep -P "$pinger" | head -n 1)
+			[ -z "$echo" ] || break
 			sleep 0.05
 		done
-		[ -n "$echo" ] || fail "no echo of ${ways[k]} within 60 s: $(cat "$BATS_TEST_TMPDIR/pp")"
+		[ -n "$echo" ] || fail "no echo of $way within 60 s: $(cat "$BATS_TEST_TMPDIR/pp")"
 		echo "$echo" >>"$BATS_TEST_TMPDIR/pids"
 		kill -KILL "$pinger"
 		wait "$pinger" 2>/dev/null || true
@@ -375,7 +382,8 @@ alive() {
 			alive "$echo" || break
 			sleep 0.1
 		done
-		! alive "$echo" || fail "the echo of ${ways[k]} (pid $echo) still runs 5 s after its pinger was killed"
+		! alive "$echo" || fail "the echo of $way (pid $echo) still runs 5 s after its pinger was killed"
+		assert_equal "$(grep -c '^[a-z+]* .*[0-9]$' "$BATS_TEST_TMPDIR/pp")" 0 # killed in it, not after
 	done
 }
 
@@ -409,7 +417,7 @@ alive() {
 	run -2 "$PROG" pingpong -c
 	assert_usage_error "option -c needs a value"
 	run -2 "$PROG" pingpong --same-line
-	assert_usage_error "unexpected argument '--same-line' for pingpong"
+	assert_usage_error "unknown method '--same-line' for pingpong (want pipe, semaphore, futex, spin or spin+futex)"
 }
 
 @test "16: --spin and -c: the next word is the value; none, twice, or in the wrong place is a usage error" {
@@ -426,7 +434,9 @@ alive() {
 	run -2 "$PROG" --spin 0 copy in out # the subcommand comes first
 	assert_usage_error "unknown subcommand '--spin' (want server, client or copy)"
 	run -2 "$PROG" pingpong -c 10 extra
-	assert_usage_error "unexpected argument 'extra' for pingpong"
+	assert_usage_error "unknown method 'extra' for pingpong (want pipe, semaphore, futex, spin or spin+futex)"
+	run -2 "$PROG" pingpong -c 10 pipe futex # one METHOD at most
+	assert_usage_error "unexpected argument 'futex' for pingpong"
 }
 
 @test "16: -- ends the options: what follows is INPUT or OUTPUT, whatever it is called" {
@@ -440,14 +450,14 @@ alive() {
 	finish server "$spid"
 	assert_equal "$status" 0
 	cmp -- --same-line --same-line2
-	run -2 "$PROG" pingpong -- -c 10
-	assert_usage_error "unexpected argument '-c' for pingpong"
+	run -2 "$PROG" pingpong -- -c
+	assert_usage_error "unknown method '-c' for pingpong (want pipe, semaphore, futex, spin or spin+futex)"
 	run -0 "$PROG" pingpong -c 1 -- # and nothing after it: no operand
 	assert_line --index 0 --partial "one-byte round trips: 1 per method"
 }
 
 @test "16: -h prints the usage on stdout and exits 0" {
 	run --separate-stderr -0 "$PROG" -h
-	assert_output "usage: 16-lockfree-ring server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | pingpong [-c COUNT] [--spin US]"
+	assert_output "usage: 16-lockfree-ring server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | pingpong [-c COUNT] [--spin US] [METHOD]"
 	assert_equal "$stderr" ""
 }

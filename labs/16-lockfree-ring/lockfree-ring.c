@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 	prog_init(argv, "server [-n NAME] [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] "
 			"[--same-line] INPUT | client [-n NAME] [-t SECONDS] [--spin US] OUTPUT | "
 			"copy [-b BYTES] [-s SLOTS] [-t SECONDS] [--spin US] [--same-line] INPUT OUTPUT | "
-			"pingpong [-c COUNT] [--spin US]");
+			"pingpong [-c COUNT] [--spin US] [METHOD]");
 	if (argc < 2)
 		usage_error("missing subcommand: server, client, copy or pingpong");
 	/* The options lab 10 has not come out first. They follow the subcommand:
@@ -247,11 +247,11 @@ int main(int argc, char **argv)
 	if (strcmp(sub[0], "pingpong") == 0) {
 		const char *count = take_value(&nsub, sub, "-c");
 		char **extra = sub + 1 + (nsub > 1 && strcmp(sub[1], "--") == 0); /* past a "--" */
-		if (*extra != NULL) /* pingpong has no operands */
-			usage_error("unexpected argument '%s' for pingpong", *extra);
+		if (*extra != NULL && extra[1] != NULL) /* one METHOD at most */
+			usage_error("unexpected argument '%s' for pingpong", extra[1]);
 		futex_check();
 		pingpong(count != NULL ? parse_count(count, "COUNT", 1, 10000000) : COUNT_DEFAULT,
-			 spin_us);
+			 spin_us, *extra);
 		return 0;
 	}
 	if (strcmp(sub[0], "client") != 0) /* the client finds it in the shared object */

@@ -53,6 +53,6 @@ void advance(struct index *ix, uint32_t value);
 extern long futex_waits, futex_wakes; /* system calls made, for pingpong's table */
 
 /* pingpong.c */
-void pingpong(long count, long spin_us);
+void pingpong(long count, long spin_us, const char *only); /* only: one METHOD, or NULL */
 
 #endif

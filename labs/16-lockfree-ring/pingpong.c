@@ -213,11 +213,19 @@ static double stream(struct court *c, long count, bool same_line, int echo_cpu)
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)count;
 }
 
-void pingpong(long count, long spin_us)
+void pingpong(long count, long spin_us, const char *only)
 {
 	static const long spin[NMETHODS] = {[FUTEX] = 0, [SPIN] = -1};
 	cpu_set_t all;
-	int cpus[2] = {-1, -1}, found = 0;
+	int cpus[2] = {-1, -1}, found = 0, first = 0, last = NMETHODS - 1;
+
+	if (only != NULL) { /* that method alone, and no stream */
+		while (first < NMETHODS && strcmp(method_name[first], only) != 0)
+			first++;
+		if (first == NMETHODS)
+			usage_error("unknown method '%s' for pingpong (want pipe, semaphore, futex, spin or spin+futex)", only);
+		last = first;
+	}
 
 	if (sched_getaffinity(0, sizeof all, &all) == -1)
 		err_sys("sched_getaffinity");
@@ -238,12 +246,14 @@ void pingpong(long count, long spin_us)
 	/* mapped, not malloc'd: each echo is forked with a copy and exits without it */
 	size_t len = (size_t)count * sizeof(double);
 	double *us = Mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	for (int m = 0; m < NMETHODS; m++)
+	for (int m = first; m <= last; m++)
 		play((enum method)m, c, us, count, m == SPIN_FUTEX ? spin_us : spin[m], cpus[1]);
-	long n = count * 100;
-	double apart = stream(c, n, false, cpus[1]), together = stream(c, n, true, cpus[1]);
-	printf("stream of %ld counts, spinning: head and tail on a line each %.1f ns a count, "
-	       "on one line (false sharing) %.1f ns: %.2fx\n", n, apart, together, together / apart);
+	if (only == NULL) {
+		long n = count * 100;
+		double apart = stream(c, n, false, cpus[1]), together = stream(c, n, true, cpus[1]);
+		printf("stream of %ld counts, spinning: head and tail on a line each %.1f ns a count, "
+		       "on one line (false sharing) %.1f ns: %.2fx\n", n, apart, together, together / apart);
+	}
 	Munmap(us, len);
 	Munmap(c, sizeof *c);
 }
