@@ -1248,12 +1248,14 @@ wait_for_line() {
 	assert_line --index -1 "2 passed, 1 failed, 1 skipped, 1 slow, left for make check"
 }
 
-@test "scoreboard: files side by side, printed in the order given; a file marked alone runs alone" {
+@test "scoreboard: files side by side, each printed whole when it ends; a file marked alone runs alone" {
 	local log=$BATS_TEST_TMPDIR/log a0 a1 b0 b1 c0 c1
 	run -0 env RUN_LOG="$log" SHMLAB_JOBS=2 tests/run tests/fixtures/run-c.bats tests/fixtures/run-b.bats tests/fixtures/run-a.bats
-	assert_equal "$(grep '^==' <<<"$output")" "== tests/fixtures/run-c.bats
-== tests/fixtures/run-b.bats
-== tests/fixtures/run-a.bats"
+	# a (alone) first, as it ended first; each file's line under its own heading
+	assert_line --index 0 "== tests/fixtures/run-a.bats"
+	assert_line --index 1 --regexp '^  ok   a \([0-9.]+ s\)$'
+	assert_regex "$(grep -A 1 '^== tests/fixtures/run-b.bats$' <<<"$output" | tail -n 1)" '^  ok   b \([0-9.]+ s\)$'
+	assert_regex "$(grep -A 1 '^== tests/fixtures/run-c.bats$' <<<"$output" | tail -n 1)" '^  ok   c \([0-9.]+ s\)$'
 	assert_line --index -1 "3 passed, 0 failed"
 	read -r a0 a1 <<<"$(sed -n 's/^a //p' "$log" | tr '\n' ' ')"
 	read -r b0 b1 <<<"$(sed -n 's/^b //p' "$log" | tr '\n' ' ')"
