@@ -113,13 +113,16 @@ interrupt_compare() {
 	local sig=$1 status=0 seen=
 	# glibc names it sem.NAME in /dev/shm, musl just NAME
 	sem_exists() { [ -n "$(find /dev/shm -maxdepth 1 -name "*${SHMLAB_IPC_PREFIX}.14-mutex")" ]; }
-	"$BIN/14-atomic-counter" -qy --compare $((1000000 / SLOW)) >/dev/null 2>&1 &
+	# no -y: a yield beside CPU-bound programs can cost a time slice, and the
+	# no-lock method before it took over 300 s at 1000000 yields a process; a
+	# plain step costs the same on a busy machine as on an idle one, so no lock
+	# lasts 0.1-0.5 s and the named semaphore's seconds, each stretched alike by load
+	"$BIN/14-atomic-counter" -q --compare $((20000000 / SLOW)) >/dev/null 2>&1 &
 	local pid=$!
-	# the methods before it take seconds on an idle machine, minutes on a busy one
 	for _ in $(seq 3000); do
 		sem_exists && seen=1 && break
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.02
 	done
 	if [ -z "$seen" ]; then
 		kill -9 "$pid" 2>/dev/null
