@@ -283,7 +283,9 @@ one_run() {
 	pick sig SIGNALS
 	delay_ms=$(( (RANDOM % 2 ? RANDOM % 100 : RANDOM % 1200) * (SLOW > 5 ? 5 : SLOW) ))
 	W=$(mktemp -d "${STORM_DIR}/run.XXXXXX") || return 1
-	export TMPDIR=$W SHMLAB_IPC_PREFIX="$base_prefix-$index-$RANDOM"
+	# short: lab 17's socket is TMPDIR/PREFIX.NAME/socket, and a Unix socket's
+	# path has room for 107 bytes (with a soak's tag and -j, -$RANDOM here went over)
+	export TMPDIR=$W SHMLAB_IPC_PREFIX="$base_prefix-$index"
 	local before
 	before=$(sysv_list)
 	"sc_$scenario" || { rm -rf "$W"; return 1; }
@@ -312,7 +314,8 @@ one_run() {
 	if [ -n "$late" ] || [ "$status" -eq 0 ]; then
 		# it had finished, or was on its way out when the signal came (each
 		# scenario runs for seconds: one that ignored the signal is caught above)
-		[ "$status" -eq 0 ] || fails+=("the $victim ended (exit $status) before the signal came")
+		[ "$status" -eq 0 ] ||
+			fails+=("the $victim ended (exit $status) before the signal came: $(tail -n 1 "$W/$victim.out" 2>/dev/null)")
 		late=1
 	elif [ "$status" -ne "$want" ] && ! { [ "$sig" = BUS ] && [ -n "$SIGBUS1" ] && [ "$status" -eq 1 ]; }; then
 		fails+=("the $victim exited $status after SIG$sig (want $want): $(tail -n 2 "$W/$victim.out" | tr '\n' ' ')")
@@ -411,7 +414,7 @@ if [ "$jobs" -gt 1 ]; then
 	first=0 failed=0
 	for ((w = 0; w < jobs; w++)); do
 		n=$(((runs - first) / (jobs - w)))
-		SHMLAB_IPC_PREFIX="${SHMLAB_IPC_PREFIX:-shmlabstorm-$$}-$w" "$0" -j 1 -n "$n" -s "$((seed + first))" \
+		SHMLAB_IPC_PREFIX="${SHMLAB_IPC_PREFIX:-shmlabstorm-$$}$w" "$0" -j 1 -n "$n" -s "$((seed + first))" \
 			-b "$bin" ${only:+-o "$only"} "${verbose_flag[@]}" >"$out/$w" 2>&1 &
 		first=$((first + n))
 	done
