@@ -115,7 +115,7 @@ need_two_cpus() {
 	run -2 "$BIN/15-memory-order" -- --fence
 	assert_usage_error "NLOOP '--fence' is not a number"
 	run -2 "$BIN/15-memory-order" --litmus 0
-	assert_usage_error "TRIALS '0' is out of range (want 1 to 10000000)"
+	assert_usage_error "TRIALS '0' is out of range (want 1 to 1000000000000)"
 	run -2 "$BIN/15-memory-order" --litmus 12x
 	assert_usage_error "TRIALS '12x' is not a number"
 	run -2 "$BIN/15-memory-order" --litmus 5 6
@@ -135,7 +135,7 @@ need_two_cpus() {
 
 @test "15: SIGINT and SIGTERM mid-run stop both processes and leave nothing" {
 	interrupt_midrun INT 0.5 "$BIN/15-memory-order" -qy 100000000
-	interrupt_midrun TERM 0.5 "$BIN/15-memory-order" --litmus 10000000
+	interrupt_midrun TERM 0.5 "$BIN/15-memory-order" --litmus 1000000000
 }
 
 # Kill one of the two with SIGKILL while the other waits for it.
@@ -171,10 +171,10 @@ kill_one() {
 
 @test "15: a child killed mid-run is noticed: the parent says so and exits 1" {
 	kill_one child "$BIN/15-memory-order" -q 100000000
-	kill_one child "$BIN/15-memory-order" --litmus 10000000
+	kill_one child "$BIN/15-memory-order" --litmus 1000000000
 }
 
 @test "15: a parent killed mid-run is noticed: the child says so and stops" {
 	kill_one parent "$BIN/15-memory-order" -q 100000000
-	kill_one parent "$BIN/15-memory-order" --litmus 10000000
+	kill_one parent "$BIN/15-memory-order" --litmus 1000000000
 }

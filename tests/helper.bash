@@ -124,7 +124,11 @@ interrupt_midrun() {
 	else
 		sleep "$delay"
 	fi
-	kill -0 "$pid" 2>/dev/null || fail "'$*' ended before it could be interrupted"
+	if ! kill -0 "$pid" 2>/dev/null; then
+		local early=0
+		wait "$pid" || early=$?
+		fail "'$*' ended (exit $early) before it could be interrupted; it printed: $(tail -n 3 "$BATS_TEST_TMPDIR/out")"
+	fi
 	kill -s "$sig" "$pid"
 	local status=0 i
 	for i in $(seq 50); do

@@ -112,8 +112,8 @@ sc_counter14c() {
 }
 
 sc_litmus() {
-	what="15-memory-order --litmus 10000000"
-	launch main "$bin/15-memory-order" --litmus 10000000
+	what="15-memory-order --litmus 1000000000"
+	launch main "$bin/15-memory-order" --litmus 1000000000
 	VICTIMS=(main) LEFT9="proc:15-memory-ord* file:shmlab-*"
 }
 

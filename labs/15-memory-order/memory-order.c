@@ -42,7 +42,7 @@
 #include <stdatomic.h>
 
 #define TRIALS_DEFAULT 100000
-#define TRIALS_MAX 10000000
+#define TRIALS_MAX 1000000000000L /* counted as they go: no array grows with them */
 /* Peterson: turns of a loop of other work between unlock and the next lock.
  * Without it the two take strict turns, one always waiting in the loop with its
  * flag up, and they reach the lock's entry together, where the race is, some
@@ -58,6 +58,7 @@ struct shared {
 	alignas(64) volatile int turn;     /* Peterson: who yields if both want in */
 	alignas(64) volatile long counter; /* the counter of labs 02-05, under the lock */
 	alignas(64) _Atomic long arrived[2]; /* --litmus: the trial each process has reached */
+	alignas(64) bool child_saw[2];     /* --litmus: the child's answer, trial t in [t % 2] */
 	volatile int gate[2];              /* the lock: the start gate of labs 02-05 */
 };
 
@@ -129,19 +130,42 @@ static void trial_gate(int me, long t)
 		spin_wait(me, &spins, "waited for the next trial");
 }
 
-/* My flag is "up" in trial t when it holds t: no reset between trials, so no
- * reset can be mistaken for a flag still down. saw[t] = 1: I saw the other's up. */
-static void litmus(int me, long trials, unsigned char *saw)
+/* Trial t: my flag is "up" when it holds t, so there is no reset between
+ * trials that could be mistaken for a flag still down. Returns whether I saw
+ * the other's flag up. */
+static bool trial(int me, long t)
 {
-	int other = 1 - me;
+	trial_gate(me, t);
+	sh->flag[me].v = t;            /* store: my flag up */
+	if (fence)
+		atomic_thread_fence(memory_order_seq_cst); /* the store is seen before the load runs */
+	long seen = sh->flag[1 - me].v; /* load: is the other's up? */
+	return seen >= t;
+}
+
+/* The child leaves its answer to trial t in child_saw[t % 2] before it
+ * arrives at gate t + 1 (a seq_cst store, so a release). */
+static void litmus_child(long trials)
+{
+	for (long t = 1; t <= trials; t++)
+		sh->child_saw[t % 2] = trial(CHILD, t);
+}
+
+/* The parent counts as it goes, so any number of trials fits in one page:
+ * once it has passed gate t (an acquire), the child's answer to t - 1 is
+ * there, and its slot is not written again before the parent arrives at
+ * t + 1. n[what the parent saw][what the child saw]. */
+static void litmus_parent(pid_t child, long trials, long n[2][2])
+{
+	bool mine = false;
 	for (long t = 1; t <= trials; t++) {
-		trial_gate(me, t);
-		sh->flag[me].v = t;              /* store: my flag up */
-		if (fence)
-			atomic_thread_fence(memory_order_seq_cst); /* the store is seen before the load runs */
-		long seen = sh->flag[other].v;   /* load: is the other's up? */
-		saw[t - 1] = seen >= t;
+		bool saw = trial(PARENT, t);
+		if (t > 1)
+			n[mine][sh->child_saw[(t - 1) % 2]]++;
+		mine = saw;
 	}
+	wait_child(child); /* its last answer is there once it has exited */
+	n[mine][sh->child_saw[trials % 2]]++;
 }
 
 /* ---- Peterson's lock around the counter ---- */
@@ -196,11 +220,8 @@ static long parse_trials(int argc, char **argv)
 	return i < argc ? parse_count(argv[i], "TRIALS", 1, TRIALS_MAX) : TRIALS_DEFAULT;
 }
 
-static void print_litmus(long trials, const unsigned char *saw)
+static void print_litmus(long trials, long n[2][2])
 {
-	long n[2][2] = {{0, 0}, {0, 0}}; /* [what the parent saw][what the child saw] */
-	for (long t = 0; t < trials; t++)
-		n[saw[t]][saw[trials + t]]++;
 	printf("store buffer test, %s: each process stores its flag, then loads the other's\n",
 	       fence ? "with the fence" : "no fence");
 	for (int p = 1; p >= 0; p--)
@@ -210,25 +231,22 @@ static void print_litmus(long trials, const unsigned char *saw)
 	printf("both saw 0 in %ld of %ld trials\n", n[0][0], trials);
 }
 
-/* --litmus: each process runs the trials on its own CPU, then the parent counts. */
+/* --litmus: each process runs the trials on its own CPU; the parent counts. */
 static void run_litmus(long trials)
 {
-	/* [0, trials): the parent's results; [trials, 2 trials): the child's */
-	unsigned char *saw = Mmap(NULL, 2 * (size_t)trials, PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long n[2][2] = {{0, 0}, {0, 0}};
 
 	peer = getpid();
 	pid_t pid = Fork();
 	if (pid == 0) {
 		pin(CHILD);
-		litmus(CHILD, trials, saw + trials);
+		litmus_child(trials);
 		exit(0);
 	}
 	peer = pid;
 	pin(PARENT);
-	litmus(PARENT, trials, saw);
-	wait_child(pid);
-	print_litmus(trials, saw);
+	litmus_parent(pid, trials, n);
+	print_litmus(trials, n);
 }
 
 /* Peterson's lock around the counter, as labs 02-05 count. */
