@@ -27,7 +27,7 @@ row() {
 }
 
 HEAD="method copies    chunk slots  wall_ms     min-max    MB/s  cpu_ms rss_kib vol_cs invol_cs result"
-ALL="pipe fifo mq msg unix rw shm1 ring robust lockfree limit mmap splice cfr sendfile"
+ALL="pipe fifo mq msg unix rw dd shm1 ring robust lockfree limit mmap splice cfr sendfile"
 NUM='[0-9]+\.[0-9]+'
 RANGE='[0-9]+\.[0-9]-[0-9]+\.[0-9]' # the wall time's min-max
 DASHES='(- +){7}'                   # no figures
@@ -56,8 +56,8 @@ teardown() {
 	run --separate-stderr -0 bench "$(input)"
 	assert_equal "${lines[0]}" "$HEAD"
 	assert_equal "$(awk 'NR > 1 { printf("%s ", $1) }' <<<"$output")" "$ALL "
-	assert_equal "$(awk 'NR > 1 { printf("%s", $2) }' <<<"$output")" 444442222221000
-	for m in pipe fifo unix rw shm1 ring robust mmap splice cfr sendfile; do
+	assert_equal "$(awk 'NR > 1 { printf("%s", $2) }' <<<"$output")" 4444422222221000
+	for m in pipe fifo unix rw dd shm1 ring robust mmap splice cfr sendfile; do
 		assert_line --regexp "^$m +[0-4] +1048576 +(-|4) +$NUM +$RANGE +([0-9.]+ +){5}verified\$"
 	done
 	for m in mq msg; do # the chunk: the largest message the system allows, if less than -b
@@ -79,6 +79,25 @@ teardown() {
 	assert_line --regexp "^msg +4 +$(cat /proc/sys/kernel/msgmax) +- .* verified\$"
 }
 
+@test "bench: dd is the yardstick: run from PATH as dd if=INPUT of=OUTPUT bs=BYTES, its copy checked" {
+	# a dd of ours first in PATH: it says how it was called, then copies with the real one
+	mkdir "$BATS_TEST_TMPDIR/path"
+	printf '#!/bin/sh\necho "$@" >>"%s/dd-args"\nexec %s "$@"\n' "$BATS_TEST_TMPDIR" "$(command -v dd)" >"$BATS_TEST_TMPDIR/path/dd"
+	chmod +x "$BATS_TEST_TMPDIR/path/dd"
+	local in
+	in=$(input 300000)
+	PATH="$BATS_TEST_TMPDIR/path:$PATH" run --separate-stderr -0 bench -b 65536 -r 2 "$in" dd
+	assert_line --regexp "^dd +2 +65536 +- +$NUM +$RANGE +([0-9.]+ +){5}verified\$"
+	run -0 sort -u "$BATS_TEST_TMPDIR/dd-args"
+	assert_output --regexp "^if=$in of=/.*/shmlab-bench\.[A-Za-z0-9]{6}/output bs=65536 status=none\$"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/dd-args")" 3 # the warm-up and two timed runs
+	# a dd that copies wrong is caught like any copier
+	printf '#!/bin/sh\nfor a; do case $a in of=*) echo wrong >"${a#of=}" ;; esac; done\n' >"$BATS_TEST_TMPDIR/path/dd"
+	PATH="$BATS_TEST_TMPDIR/path:$PATH" run --separate-stderr -1 bench -r 1 "$in" dd rw
+	assert_line --regexp "^dd +2 +1048576 +- +$DASHES""WRONG: output has 6 bytes, input 300000\$"
+	assert_line --regexp "^rw .* verified\$"
+}
+
 @test "bench: --methods says where each method makes its copies; lab 12's rows are the lab's own" {
 	run --separate-stderr -0 "$BIN/bench" --methods
 	assert_equal "${lines[0]}" "method   copies where"
@@ -88,9 +107,10 @@ teardown() {
 	assert_line --regexp '^mmap +1 '
 	assert_line --regexp '^splice +0 .*splice\(\)'
 	assert_line --regexp '^ring +2 .*\(lab 10\)$'
-	# every row but the labs' is a copier of lab 12, listed the same there
+	assert_line --regexp '^dd +2 .*dd if=INPUT of=OUTPUT bs=BYTES'
+	# every row but the labs' and dd is a copier of lab 12, listed the same there
 	local ours
-	ours=$(grep -vE '^(shm1|ring|robust|lockfree) ' <<<"$output")
+	ours=$(grep -vE '^(dd|shm1|ring|robust|lockfree) ' <<<"$output")
 	run -0 "$BIN/12-copy-bench" --methods
 	assert_equal "$output" "$ours"
 	run -2 "$BIN/bench" --methods in

@@ -838,17 +838,18 @@ report() {
 
 @test "bench: the report: machine, load, input, files, and every method verified" {
 	run -0 report
-	assert_line --index 0 "## 12-copy-bench: copy one file 15 ways"
+	assert_line --index 0 "## 12-copy-bench: copy one file 16 ways"
 	assert_line --regexp '^- machine: [0-9]+ cores.*, Linux '
 	assert_line --regexp '^- load average at the start: [0-9.]+ [0-9.]+ [0-9.]+$'
 	assert_line "- input: 1 MiB of pseudo-random bytes"
 	assert_line --regexp "^- files: $BATS_TEST_TMPDIR \(.+\)"
 	assert_line "- every method: chunk 1 MiB; ring, robust and lockfree: 4 slots; median of 1 runs after 1 warm-up"
-	for m in pipe fifo mq msg unix rw shm1 ring robust mmap splice cfr sendfile; do
+	for m in pipe fifo mq msg unix rw dd shm1 ring robust mmap splice cfr sendfile; do
 		assert_line --regexp "^\| $m +\| .*\| verified \|\$"
 	done
 	# ordered by copies: 4, 2, 1, 0
-	assert_equal "$(sed -n 's/^| [a-z0-9]* *| *\([0-9]\) |.*/\1/p' <<<"$output" | tr -d '\n')" 444442222221000
+	assert_equal "$(sed -n 's/^| [a-z0-9]* *| *\([0-9]\) |.*/\1/p' <<<"$output" | tr -d '\n')" 4444422222221000
+	assert_line --regexp '^- rw: x[0-9]+\.[0-9]{2} the time of `dd bs=1M`, which makes the same two copies$'
 	assert_line --regexp '^\| limit +\| +2 \| .* \| +1\.00 \| size checked \(not a copy\) \|$'
 	if [ ! -x "$BIN/16-lockfree-ring" ]; then # not there: said, not failed (exit 0 above)
 		assert_line --regexp '^\| lockfree +\| +2 \|[ |]+ unavailable: .*/16-lockfree-ring not built \(make\) \|$'
@@ -991,16 +992,16 @@ report() {
 
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
 	run -0 report --sweep
-	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |"
+	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | lockfree 4 | lockfree 16 | robust 4 |"
 	for ch in '4 KiB' '8 KiB' '16 KiB' '32 KiB' '64 KiB' '128 KiB' '256 KiB' '512 KiB' '1 MiB' '2 MiB' '4 MiB'; do
-		assert_line --regexp "^\| $ch +(\| +[0-9]+ ){9}\|$"
+		assert_line --regexp "^\| $ch +(\| +[0-9]+ ){11}\|$"
 	done
 	assert_line --regexp '^- shm1: fastest with chunk [0-9]+ [KM]iB \([0-9]+ MB/s\); smallest chunk within 5%: '
 	assert_line --regexp '^- ring: fastest with chunk [0-9]+ [KM]iB x [0-9]+ slots \([0-9]+ MB/s\); least memory within 5%: '
 	assert_line --regexp '^- robust: x[0-9.]+ the time of ring 4 \(median over the chunk sizes; from x[0-9.]+ to x[0-9.]+\)$'
 	run --separate-stderr -0 report --sweep --csv
-	assert_equal "${#lines[@]}" $((1 + 11 * 9))
-	assert_equal "$(grep -c ',"verified"$' <<<"$output")" 99
+	assert_equal "${#lines[@]}" $((1 + 11 * 11))
+	assert_equal "$(grep -c ',"verified"$' <<<"$output")" 121
 }
 
 @test "bench: bad arguments are usage errors (exit 2)" {
@@ -1015,7 +1016,7 @@ report() {
 	run -2 report -x
 	assert_usage_error "unknown option '-x'"
 	run -2 report -m rw,cat
-	assert_usage_error "unknown method 'cat' (pipe, fifo, mq, msg, unix, rw, shm1, ring, robust, lockfree, limit, mmap, splice, cfr, sendfile)"
+	assert_usage_error "unknown method 'cat' (pipe, fifo, mq, msg, unix, rw, dd, shm1, ring, robust, lockfree, limit, mmap, splice, cfr, sendfile)"
 	run -2 report -m ,
 	assert_usage_error "-m wants one method or more, e.g. -m rw,pipe"
 	run -2 report -m "$(printf 'rw,%.0s' {1..25})"

@@ -3,7 +3,8 @@
  *   bin/PROGRAM ARG -b BYTES [-s SLOTS] INPUT OUTPUT
  * where ARG is the method's name for lab 12's copiers (12-copy-bench pipe ...)
  * and "copy" for a lab's own copier (09-shm-copy copy ...). Lab 12 includes
- * it too, for `12-copy-bench --methods`. A new method is a new row here (and,
+ * it too, for `12-copy-bench --methods`. The one row not ours, dd, is the
+ * yardstick: what the system's own copier makes of rw's work. A new method is a new row here (and,
  * if lab 12 runs it, a copier in lab 12's table). */
 #ifndef SHMLAB_BENCH_METHODS_H
 #define SHMLAB_BENCH_METHODS_H
@@ -14,6 +15,7 @@
 #define TAKES_SLOTS 1 /* -s SLOTS: a ring */
 #define SIZE_ONLY 2   /* not a copy: only OUTPUT's size can be right */
 #define OPTIONAL 4    /* its lab may not be built yet: "unavailable", not "MISSING" */
+#define DD_ARGS 8     /* PROGRAM if=INPUT of=OUTPUT bs=BYTES, found in PATH: dd's own words */
 
 /* The largest message the system allows: a message queue's chunk is at most that. */
 #define MQ_MAX "/proc/sys/fs/mqueue/msgsize_max"
@@ -35,6 +37,7 @@ static const struct method {
 	{"unix", 4, LAB12, 0, NULL, "file -read()-> buffer -write()-> socket -read()-> buffer -write()-> file"},
 	/* two copies: read() into a buffer, write() out of it */
 	{"rw", 2, LAB12, 0, NULL, "file -read()-> buffer -write()-> file, in one process"},
+	{"dd", 2, "dd", DD_ARGS, NULL, "the same by coreutils' dd if=INPUT of=OUTPUT bs=BYTES: rw's yardstick"},
 	{"shm1", 2, "09-shm-copy", 0, NULL, "file -read()-> shared buffer -write()-> file (lab 09)"},
 	{"ring", 2, "10-shm-ring-copy", TAKES_SLOTS, NULL, "file -read()-> shared ring slot -write()-> file (lab 10)"},
 	{"robust", 2, "11-robust-copy", TAKES_SLOTS, NULL, "the same, with liveness checks (lab 11)"},

@@ -9,9 +9,10 @@
 # else /dev/shm. Then it runs bin/bench on it (labs/tools/bench.c) and turns its lines
 # into a Markdown report: the machine, its load before and after, a table with each
 # method's time against pipe's, rw's and the limit's, ordered by copies (4, 2, 1, 0),
-# and where each method makes its copies. --svg also draws the MB/s as a bar chart.
-#   --sweep    rw, pipe, shm1, ring and robust at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots
-#              and robust at 4, one run of the bench per size and slot count; and for
+# and where each method makes its copies, and rw's time against dd's (the system's
+# copier, the same two copies). --svg also draws the MB/s as a bar chart.
+#   --sweep    rw, pipe, shm1, the rings and robust at chunk sizes 4 KiB ... 4 MiB, the ring at 1 ... 16 slots,
+#              lockfree at 4 and 16, robust at 4, one run of the bench per size and slot count; and for
 #              shm1 and the ring the chunk that is fastest, and the least memory
 #              within 5% of it
 #   --latency  lab 16's one-byte round trips instead (pingpong -c RUNS x 10000)
@@ -22,7 +23,7 @@ set -uo pipefail
 
 me=bench-report
 usage="usage: $me [--bin DIR] [-b BYTES] [-s SLOTS] [-r RUNS] [-n MIB] [-d DIR] [-m METHODS] [--with METHOD=PROGRAM] [--sweep | --latency] [--csv] [--svg FILE] [FILE]"
-sweep_methods="rw pipe shm1 ring robust"
+sweep_methods="rw pipe shm1 ring lockfree robust"
 
 die_usage() { printf '%s: %s\n%s\n' "$me" "$1" "$usage" >&2; exit 2; }
 die() { printf '%s: %s\n' "$me" "$1" >&2; exit 1; }
@@ -276,6 +277,9 @@ END {
 			for (k = 1; k <= n; k++)
 				if (chunk[by[k]] != bchunk && !noted[name[by[k]]]++)
 					printf("%s- %s: chunk %s, the largest message this system allows\n", k0++ ? "" : "\n", name[by[k]], size_text(chunk[by[k]]))
+			if (rms > 0 && (dms = wall_of("dd", "-", bchunk)) > 0)
+				printf("%s- rw: x%.2f the time of `dd bs=%s`, which makes the same two copies\n", k0++ ? "" : "\n",
+				       rms / dms, size_text(bchunk) == "1 MiB" ? "1M" : bchunk)
 		} else {
 			leg[0] = "4 copies"; leg[1] = "2 copies"; leg[2] = "1 copy"; leg[3] = "0 copies (the kernel only)"
 			for (k = 1; k <= n; k++) {
@@ -286,7 +290,7 @@ END {
 			svg(path, title, "MB/s", 4, n)
 		}
 	} else if (mode == "sweep" || mode == "sweepcsv") {
-		ncol = split("rw/- pipe/- shm1/- ring/1 ring/2 ring/4 ring/8 ring/16 robust/4", col, " ")
+		ncol = split("rw/- pipe/- shm1/- ring/1 ring/2 ring/4 ring/8 ring/16 lockfree/4 lockfree/16 robust/4", col, " ")
 		nch = split(chunks, ch, " ")
 		if (mode == "sweepcsv") {
 			print csv_head
@@ -297,14 +301,14 @@ END {
 				}
 			exit
 		}
-		printf("MB/s (median of %d runs); ring N = the ring with N slots\n\n", runs)
-		printf("| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | robust 4 |\n")
-		printf("|---------|------:|------:|------:|--------:|--------:|--------:|--------:|--------:|---------:|\n")
+		printf("MB/s (median of %d runs); ring N = the ring with N slots, lockfree N the same for lab 16\n\n", runs)
+		printf("| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | lockfree 4 | lockfree 16 | robust 4 |\n")
+		printf("|---------|------:|------:|------:|--------:|--------:|--------:|--------:|--------:|-----------:|------------:|---------:|\n")
 		for (c = 1; c <= nch; c++) {
 			printf("| %-7s |", size_text(ch[c]))
 			for (j = 1; j <= ncol; j++) {
 				split(col[j], ms, "/")
-				i = row_of(ms[1], ms[2], ch[c]); w = j <= 3 ? 5 : j < ncol ? 7 : 8
+				i = row_of(ms[1], ms[2], ch[c]); w = j <= 3 ? 5 : ms[1] == "ring" ? 7 : length(ms[1] " " ms[2])
 				if (i && ok[i]) printf(" %" w ".0f |", mbs[i])
 				else printf(" %" w "s |", i && result[i] !~ /^MISSING/ ? "fail" : "-")
 			}
@@ -447,7 +451,7 @@ if [ "$mode" = sweep ]; then
 		chunks="$chunks $c" k=$((k + 1))
 		for s in 4 1 2 8 16; do
 			# shellcheck disable=SC2086 # one word per method
-			if [ "$s" = 4 ]; then set -- $sweep_methods; else set -- ring; fi
+			case $s in 4) set -- $sweep_methods ;; 16) set -- ring lockfree ;; *) set -- ring ;; esac
 			progress "chunk $(size_text "$c") ($k of 11), $s slots"
 			mapfile -t ops < <(operands "$@")
 			run_lab "$work/out" -b "$c" -s "$s" -r "$runs" -d "$dir" "$input" "${ops[@]}" || status=$?
