@@ -358,6 +358,24 @@ alive() {
 	done
 }
 
+@test "16: pingpong spin waits with no system call on two CPUs, and yields its CPU on one" {
+	skip_under_valgrind "strace cannot trace valgrind's guest"
+	need_strace
+	# pinned to two CPUs, each side may use one: it must still pause, not
+	# sched_yield, or every look at the ball is a system call it waits out
+	if [ "$(nproc)" -ge 2 ]; then
+		run -0 strace -f -c -o "$BATS_TEST_TMPDIR/two" -e trace=sched_yield "$PROG" pingpong -c $((20000 / SLOW)) spin
+		assert_line --index 0 --partial "pinger on CPU"
+		run grep -c sched_yield "$BATS_TEST_TMPDIR/two"
+		assert_output 0
+	fi
+	# on one CPU the echo cannot run while the pinger spins: there it yields
+	run -0 taskset -c 0 strace -f -c -o "$BATS_TEST_TMPDIR/one" -e trace=sched_yield "$PROG" pingpong -c $((2000 / SLOW)) spin
+	assert_line --index 0 --partial "one CPU only"
+	run -0 awk '$NF == "sched_yield" { print $4 }' "$BATS_TEST_TMPDIR/one"
+	[ "${output:-0}" -ge $((2000 / SLOW)) ] || fail "one CPU: only ${output:-0} sched_yield calls for $((2000 / SLOW)) round trips"
+}
+
 @test "16: pingpong's pinger killed by SIGKILL leaves no echo behind: pipe, semaphore, futex" {
 	# the ways that sleep: the spinning ones wait as futex does, without the sleep
 	local way i pinger echo

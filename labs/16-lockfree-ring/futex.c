@@ -43,10 +43,17 @@ void futex_check(void)
 		err_sys("futex (this lab needs Linux's futex(2))");
 }
 
-bool one_cpu(void)
+static int yield = -1; /* spinning gives the CPU away: we may use one CPU only */
+
+/* Asked once: of the CPUs this process may use now. pingpong asks before it
+ * pins each side to a CPU of its own, where each may use one but the other
+ * runs beside it: there a spinning side that yielded would make a system call
+ * at every look, and the ball would wait for it to return. */
+void choose_relax(void)
 {
 	cpu_set_t set;
-	return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < 2;
+	if (yield == -1)
+		yield = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < 2;
 }
 
 /* What a spinning loop does between two looks: tell the CPU we spin (pause
@@ -84,14 +91,12 @@ static long budget_ns = -1;
 
 uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)(void *), void *arg)
 {
-	static int yield = -1; /* one_cpu(), asked once */
 	static long last_spin = -2; /* a new --spin (pingpong's rows) starts a new budget */
 	struct timespec t0;
 	uint32_t now;
 	long next_tick = TICK_MS * 1000000L, max_ns = spin_us * 1000;
 
-	if (yield == -1)
-		yield = one_cpu();
+	choose_relax();
 	if (spin_us != last_spin)
 		budget_ns = max_ns, last_spin = spin_us;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -47,7 +47,7 @@ struct shared {
  * if it sleeps. */
 #define TICK_MS 100
 void futex_check(void); /* no futex here (ENOSYS): say so, exit 1 */
-bool one_cpu(void);     /* we may run on only one CPU: spinning must yield it */
+void choose_relax(void); /* one CPU only? then spinning yields it (asked once) */
 uint32_t wait_change(struct index *ix, uint32_t seen, long spin_us, void (*tick)(void *), void *arg);
 void advance(struct index *ix, uint32_t value);
 extern long futex_waits, futex_wakes; /* system calls made, for pingpong's table */

@@ -234,6 +234,7 @@ void pingpong(long count, long spin_us, const char *only)
 			cpus[found++] = i;
 	printf("one-byte round trips: %ld per method, after %ld untimed; ", count,
 	       count < WARMUP ? count : WARMUP);
+	choose_relax(); /* of all our CPUs, before we take one */
 	if (found == 2) {
 		pin(cpus[0]);
 		printf("pinger on CPU %d, echo on CPU %d\n", cpus[0], cpus[1]);
