@@ -991,6 +991,7 @@ report() {
 }
 
 @test "bench: --sweep: every chunk size from 4 KiB to 4 MiB, and what it recommends" {
+	skip_under_valgrind "the sweep is 55 runs of the bench and 242 copies, some minutes under valgrind; the copiers' memory is checked by their own tests (chunks of 2, 1000, 4096 bytes and the defaults), the report by the other passes"
 	run -0 report --sweep
 	assert_line "| chunk   |    rw |  pipe |  shm1 | ring  1 | ring  2 | ring  4 | ring  8 | ring 16 | lockfree 4 | lockfree 16 | robust 4 |"
 	for ch in '4 KiB' '8 KiB' '16 KiB' '32 KiB' '64 KiB' '128 KiB' '256 KiB' '512 KiB' '1 MiB' '2 MiB' '4 MiB'; do
