@@ -31,6 +31,10 @@ bats_require_minimum_version 1.5.0
 	two=$(grep '^storm: ok ' <<<"$output" | sed 's/after [0-9]* ms$//' | sort)
 	assert_equal "$two" "$one"
 	assert_equal "$(wc -l <<<"$two")" 4
+	# any seed the storm draws for itself (up to 2^30 - 1) is one it takes back with -s,
+	# and so is each -j storm's share (seed + its first run)
+	run -0 "$BATS_TEST_DIRNAME/storm.sh" -b "$BIN" -n 2 -j 2 -s 1073741823 -o counter
+	assert_line --index -1 "storm: 2 runs, 0 failed"
 	# a lab that is not there: every run of both storms fails, and the total says so
 	mkdir "$BATS_TEST_TMPDIR/empty"
 	run -1 "$BATS_TEST_DIRNAME/storm.sh" -b "$BATS_TEST_TMPDIR/empty" -n 4 -j 2 -s 7000 -o counter

@@ -397,8 +397,9 @@ matches_any() { # matches_any LABEL "PATTERN..."
 	return 1
 }
 
-for v in "$runs" "$jobs" "$seed"; do
-	[[ $v =~ ^[0-9]{1,9}$ ]] || { echo "storm: -n, -j and -s take whole numbers, not '$v'" >&2; exit 2; }
+for v in "$runs" "$jobs" "$seed"; do # a seed drawn above goes up to 2^30 - 1, ten digits
+	[[ $v =~ ^[0-9]{1,9}$ || ($v == "$seed" && $v =~ ^[0-9]{1,15}$) ]] ||
+		{ echo "storm: -n, -j and -s take whole numbers, not '$v'" >&2; exit 2; }
 done
 [ "$jobs" -ge 1 ] || { echo "storm: -j takes 1 or more" >&2; exit 2; }
 [ "$jobs" -le "$runs" ] || jobs=$((runs > 0 ? runs : 1))
